@@ -1,0 +1,212 @@
+import Foundation
+import Yams
+
+/// Reads the YAML configuration strictly: an unknown key, a wrong type or a bad value is a `ConfigError`
+/// that names the key, so a typo never silently falls back to a default.
+public enum ConfigLoader {
+    public static func load(file path: String) throws(ConfigError) -> Configuration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: path, key: "", message: "cannot read the file (\((error as NSError).localizedDescription))")
+        }
+        do {
+            return try parse(text)
+        } catch var error {
+            error.file = path
+            throw error
+        }
+    }
+
+    public static func parse(_ text: String) throws(ConfigError) -> Configuration {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigError(key: "", message: "not valid YAML: \(error)")
+        }
+        var config = Configuration()
+        guard let node else { return config }
+        let root = try Reader(node, path: "").mapping(allowed: ["server", "secret", "log_level", "refresh", "upstream", "demo", "sources"])
+        if let server = try root.optional("server")?.mapping(allowed: ["host", "port", "data_dir"]) {
+            if let host = try server.optional("host")?.string() { config.server.host = host }
+            if let port = try server.optional("port")?.int(in: 0...65535) { config.server.port = port }
+            config.server.dataDir = try server.optional("data_dir")?.string()
+        }
+        config.secret = try root.optional("secret")?.string(minLength: 16)
+        if let level = try root.optional("log_level")?.oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"]) {
+            config.logLevel = level
+        }
+        if let refresh = try root.optional("refresh")?.mapping(allowed: ["interval", "lease", "min_spacing", "hold_timeout"]) {
+            if let value = try refresh.optional("interval")?.seconds(min: 5) { config.refresh.interval = value }
+            if let value = try refresh.optional("lease")?.seconds(min: 5) { config.refresh.lease = value }
+            if let value = try refresh.optional("min_spacing")?.seconds(min: 0) { config.refresh.minSpacing = value }
+            if let value = try refresh.optional("hold_timeout")?.seconds(min: 1) { config.refresh.holdTimeout = value }
+        }
+        if let upstream = try root.optional("upstream")?.mapping(allowed: ["timeout"]) {
+            if let value = try upstream.optional("timeout")?.seconds(min: 1) { config.upstream.timeout = value }
+        }
+        if let demo = try root.optional("demo")?.mapping(allowed: ["enabled", "token_ttl"]) {
+            if let value = try demo.optional("enabled")?.bool() { config.demo.enabled = value }
+            if let value = try demo.optional("token_ttl")?.seconds(min: 5) { config.demo.tokenTTL = value }
+        }
+        if let sources = root.optional("sources") {
+            var seen: Set<String> = []
+            for (index, item) in try sources.sequence().enumerated() {
+                let source = try parseSource(item)
+                guard seen.insert(source.id).inserted, source.id != "demo" else {
+                    throw ConfigError(key: "sources[\(index)].id", message: "'\(source.id)' is used twice (\"demo\" is the built-in source)")
+                }
+                config.sources.append(source)
+            }
+        }
+        return config
+    }
+
+    private static func parseSource(_ reader: Reader) throws(ConfigError) -> Configuration.SourceConfig {
+        let map = try reader.mapping(allowed: ["id", "kind", "title", "enabled", "headers", "allow_private", "timeout", "streams"])
+        let id = try map.required("id").string()
+        guard id.range(of: "^[a-z0-9][a-z0-9_-]*$", options: .regularExpression) != nil else {
+            throw ConfigError(key: map.path + ".id", message: "'\(id)' must be lowercase letters, digits, '-' or '_'")
+        }
+        let kind = try map.required("kind").oneOf(Configuration.sourceKinds)
+        var source = Configuration.SourceConfig(id: id, kind: kind)
+        source.title = try map.optional("title")?.string()
+        if let value = try map.optional("enabled")?.bool() { source.enabled = value }
+        if let value = try map.optional("allow_private")?.bool() { source.allowPrivate = value }
+        if let value = try map.optional("timeout")?.seconds(min: 1) { source.timeout = value }
+        if let headers = map.optional("headers") {
+            source.headers = HeaderProfile(try headers.stringPairs().map { .init(name: $0.0, value: $0.1) })
+        }
+        if let streams = map.optional("streams") {
+            for item in try streams.sequence() {
+                let stream = try item.mapping(allowed: ["url", "title", "quality", "key"])
+                source.streams.append(
+                    Configuration.StaticStream(
+                        url: try stream.required("url").httpURL(), title: try stream.required("title").string(),
+                        quality: try stream.optional("quality")?.string(), key: try stream.optional("key")?.string()))
+            }
+        }
+        if kind == "static", source.streams.isEmpty {
+            throw ConfigError(key: map.path + ".streams", message: "a static source needs at least one stream")
+        }
+        return source
+    }
+}
+
+/// A YAML node with the key path that leads to it, for error messages.
+struct Reader {
+    let node: Node
+    let path: String
+
+    init(_ node: Node, path: String) {
+        self.node = node
+        self.path = path
+    }
+
+    struct Mapping {
+        let pairs: [(String, Node)]
+        let path: String
+
+        func optional(_ key: String) -> Reader? {
+            guard let node = pairs.first(where: { $0.0 == key })?.1 else { return nil }
+            if case .scalar(let scalar) = node, scalar.tag == .implicit || scalar.tag.rawValue.hasSuffix(":null"), ["", "~", "null", "Null", "NULL"].contains(scalar.string), scalar.style == .plain { return nil }
+            return Reader(node, path: path.isEmpty ? key : "\(path).\(key)")
+        }
+
+        func required(_ key: String) throws(ConfigError) -> Reader {
+            guard let reader = optional(key) else { throw ConfigError(key: path.isEmpty ? key : "\(path).\(key)", message: "is required") }
+            return reader
+        }
+    }
+
+    func fail(_ message: String) -> ConfigError {
+        ConfigError(key: path, message: message)
+    }
+
+    func mapping(allowed: Set<String>) throws(ConfigError) -> Mapping {
+        guard case .mapping(let mapping) = node else { throw fail("must be a mapping of keys to values") }
+        var pairs: [(String, Node)] = []
+        for (key, value) in mapping {
+            guard let name = key.string else { throw fail("keys must be strings") }
+            guard allowed.contains(name) else {
+                let child = path.isEmpty ? name : "\(path).\(name)"
+                throw ConfigError(key: child, message: "unknown key (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+            }
+            pairs.append((name, value))
+        }
+        return Mapping(pairs: pairs, path: path)
+    }
+
+    func sequence() throws(ConfigError) -> [Reader] {
+        guard case .sequence(let sequence) = node else { throw fail("must be a list") }
+        return sequence.enumerated().map { Reader($0.element, path: "\(path)[\($0.offset)]") }
+    }
+
+    func string(minLength: Int = 1) throws(ConfigError) -> String {
+        guard case .scalar(let scalar) = node else { throw fail("must be a string") }
+        guard scalar.string.count >= minLength else {
+            throw fail(minLength == 1 ? "must not be empty" : "must be at least \(minLength) characters long")
+        }
+        return scalar.string
+    }
+
+    func int(in range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else { throw fail("must be a whole number") }
+        guard range.contains(value) else { throw fail("must be between \(range.lowerBound) and \(range.upperBound)") }
+        return value
+    }
+
+    /// A number of seconds: `30`, `2.5`, or with a unit: `500ms`, `30s`, `4m`, `1h`.
+    func seconds(min: Double) throws(ConfigError) -> Double {
+        guard case .scalar(let scalar) = node else { throw fail("must be a number of seconds") }
+        let text = scalar.string.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        var value: Double?
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            if let number = Double(text.dropLast(suffix.count)) {
+                value = number * factor
+                break
+            }
+        }
+        guard let seconds = value ?? Double(text), seconds.isFinite else {
+            throw fail("must be a number of seconds (like 30, 2.5, 500ms, 4m), not '\(scalar.string)'")
+        }
+        guard seconds >= min else { throw fail("must be at least \(min) seconds") }
+        return seconds
+    }
+
+    func bool() throws(ConfigError) -> Bool {
+        guard case .scalar(let scalar) = node else { throw fail("must be true or false") }
+        switch scalar.string.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw fail("must be true or false, not '\(scalar.string)'")
+        }
+    }
+
+    func oneOf(_ choices: [String]) throws(ConfigError) -> String {
+        let value = try string()
+        guard choices.contains(value) else { throw fail("'\(value)' is not one of: \(choices.joined(separator: ", "))") }
+        return value
+    }
+
+    func httpURL() throws(ConfigError) -> URL {
+        let text = try string()
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil else {
+            throw fail("'\(text)' is not an http or https URL")
+        }
+        return url
+    }
+
+    func stringPairs() throws(ConfigError) -> [(String, String)] {
+        guard case .mapping(let mapping) = node else { throw fail("must be a mapping of header names to values") }
+        var pairs: [(String, String)] = []
+        for (key, value) in mapping {
+            guard let name = key.string, case .scalar(let scalar) = value else { throw fail("header values must be strings") }
+            pairs.append((name, scalar.string))
+        }
+        return pairs
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// Everything `pitlane serve` can be told, with the defaults that make it work with no file at all.
+public struct Configuration: Sendable, Equatable {
+    public struct Server: Sendable, Equatable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        public var dataDir: String?
+    }
+
+    public struct Refresh: Sendable, Equatable {
+        public var interval: Double = 240
+        public var lease: Double = 60
+        public var minSpacing: Double = 3
+        public var holdTimeout: Double = 8
+    }
+
+    public struct Upstream: Sendable, Equatable {
+        /// Seconds to wait for an upstream's response headers.
+        public var timeout: Double = 15
+    }
+
+    public struct Demo: Sendable, Equatable {
+        public var enabled = true
+        /// Seconds the demo origin's tokens live.
+        public var tokenTTL: Double = 30
+    }
+
+    public struct StaticStream: Sendable, Equatable {
+        public var url: URL
+        public var title: String
+        public var quality: String?
+        public var key: String?
+    }
+
+    public struct SourceConfig: Sendable, Equatable {
+        public var id: String
+        public var kind: String
+        public var title: String?
+        public var enabled = true
+        public var headers: HeaderProfile = .init()
+        public var allowPrivate = false
+        public var timeout: Double = 20
+        public var streams: [StaticStream] = []
+    }
+
+    public var server = Server()
+    public var secret: String?
+    public var logLevel = "info"
+    public var refresh = Refresh()
+    public var upstream = Upstream()
+    public var demo = Demo()
+    public var sources: [SourceConfig] = []
+
+    public init() {}
+
+    /// The source kinds this build knows.
+    public static let sourceKinds = ["static"]
+
+    public var refreshPolicy: RefreshPolicy {
+        RefreshPolicy(interval: refresh.interval, lease: refresh.lease, minSpacing: refresh.minSpacing, holdTimeout: refresh.holdTimeout)
+    }
+}
+
+/// A configuration problem, naming the key (`sources[1].kind`) and what is wrong with it.
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var file: String?
+    public var key: String
+    public var message: String
+
+    public init(file: String? = nil, key: String, message: String) {
+        self.file = file
+        self.key = key
+        self.message = message
+    }
+
+    public var description: String {
+        let place = file.map { "\($0): " } ?? ""
+        return key.isEmpty ? "\(place)\(message)" : "\(place)\(key): \(message)"
+    }
+}

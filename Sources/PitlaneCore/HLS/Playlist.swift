@@ -1,0 +1,89 @@
+import Foundation
+
+/// A parsed HLS playlist: every line in its original order, so that serializing an unmodified playlist
+/// gives back its content (normalized to LF line endings, without a BOM or blank lines).
+public struct Playlist: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case master
+        case media
+    }
+
+    public var kind: Kind
+    public var lines: [PlaylistLine]
+
+    public init(kind: Kind, lines: [PlaylistLine]) {
+        self.kind = kind
+        self.lines = lines
+    }
+
+    /// The value of the first tag with this name (e.g. `EXT-X-TARGETDURATION`), if any.
+    public func firstTagValue(_ name: String) -> String? {
+        for case .tag(let tag) in lines where tag.name == name { return tag.value ?? "" }
+        return nil
+    }
+
+    /// The target duration in seconds, when the playlist declares one.
+    public var targetDuration: Double? {
+        firstTagValue("EXT-X-TARGETDURATION").flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+    }
+
+    /// The media sequence number of the first segment (0 when the tag is absent, as the RFC says).
+    public var mediaSequence: Int {
+        firstTagValue("EXT-X-MEDIA-SEQUENCE").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 0
+    }
+
+    public var hasEndList: Bool { firstTagValue("EXT-X-ENDLIST") != nil }
+
+    public func serialized() -> String {
+        var output = ""
+        output.reserveCapacity(lines.count * 48)
+        for line in lines {
+            output += line.serialized
+            output += "\n"
+        }
+        return output
+    }
+}
+
+/// One line of a playlist.
+public enum PlaylistLine: Sendable, Equatable {
+    case tag(Tag)
+    case uri(String)
+    /// A `#` line that is not a tag; kept because some packagers put meaning in comments.
+    case comment(String)
+
+    public var serialized: String {
+        switch self {
+        case .tag(let tag): tag.serialized
+        case .uri(let uri): uri
+        case .comment(let text): text
+        }
+    }
+}
+
+/// A `#EXT…` tag. Tags whose value is an attribute list expose it through `attributes`; the raw value is
+/// kept for every other tag so unknown tags pass through untouched.
+public struct Tag: Sendable, Equatable {
+    public var name: String
+    public var value: String?
+
+    public init(name: String, value: String?) {
+        self.name = name
+        self.value = value
+    }
+
+    public init(name: String, attributes: AttributeList) {
+        self.name = name
+        self.value = attributes.serialized
+    }
+
+    public var attributes: AttributeList {
+        get { AttributeList(parsing: Substring(value ?? "")) }
+        set { value = newValue.serialized }
+    }
+
+    public var serialized: String {
+        if let value { return "#\(name):\(value)" }
+        return "#\(name)"
+    }
+}

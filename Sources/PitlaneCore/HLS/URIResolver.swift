@@ -1,0 +1,28 @@
+import Foundation
+
+/// Resolves playlist URIs against the playlist's final URL (after redirects), as RFC 3986 says, and
+/// survives the unescaped characters real packagers write.
+public enum URIResolver {
+    public static func resolve(_ reference: String, against base: URL) -> URL? {
+        if let url = URL(string: reference, relativeTo: base)?.absoluteURL, url.scheme != nil { return url }
+        let escaped = reference.addingPercentEncoding(withAllowedCharacters: allowed) ?? reference
+        return URL(string: escaped, relativeTo: base)?.absoluteURL
+    }
+
+    private static let allowed: CharacterSet = {
+        var set = CharacterSet.urlQueryAllowed
+        set.insert(charactersIn: "#%")
+        return set
+    }()
+
+    /// The URL with its query and fragment removed: safe to log, since CDN tokens live in the query.
+    public static func redacted(_ url: URL) -> String {
+        guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return "<url>" }
+        let hadQuery = components.query != nil
+        components.query = nil
+        components.fragment = nil
+        components.user = nil
+        components.password = nil
+        return (components.string ?? "<url>") + (hadQuery ? "?…" : "")
+    }
+}

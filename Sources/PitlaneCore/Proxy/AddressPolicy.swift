@@ -1,0 +1,62 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Decides which resolved addresses upstream fetches may reach. Pitlane fetches URLs found by extractors
+/// and in upstream playlists, so without this a hostile playlist could point it at the home network or
+/// a cloud metadata service.
+public enum AddressPolicy {
+    /// Whether an IP address (v4 or v6, as text) is a public, routable unicast address.
+    public static func isPublic(_ address: String) -> Bool {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, address, &v4) == 1 {
+            return isPublicV4(withUnsafeBytes(of: &v4) { Array($0) })
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, address, &v6) == 1 {
+            return isPublicV6(withUnsafeBytes(of: &v6) { Array($0) })
+        }
+        return false
+    }
+
+    /// Whether a URL host is an IP literal rather than a name that needs resolving.
+    public static func isIPLiteral(_ host: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        return inet_pton(AF_INET, bare, &v4) == 1 || inet_pton(AF_INET6, bare, &v6) == 1
+    }
+
+    static func isPublicV4(_ bytes: [UInt8]) -> Bool {
+        let (a, b, c) = (bytes[0], bytes[1], bytes[2])
+        switch a {
+        case 0, 10, 127: return false  // "this network", private, loopback
+        case 100 where (64...127).contains(b): return false  // carrier-grade NAT
+        case 169 where b == 254: return false  // link-local, cloud metadata
+        case 172 where (16...31).contains(b): return false
+        case 192 where b == 168: return false
+        case 192 where b == 0 && (c == 0 || c == 2): return false  // IETF protocol assignments, TEST-NET-1
+        case 198 where b == 18 || b == 19: return false  // benchmarking
+        case 198 where b == 51 && c == 100, 203 where b == 0 && c == 113: return false  // TEST-NET-2/3
+        case 224...255: return false  // multicast, reserved, broadcast
+        default: return true
+        }
+    }
+
+    static func isPublicV6(_ bytes: [UInt8]) -> Bool {
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) {
+            if bytes[10] == 0xFF && bytes[11] == 0xFF { return isPublicV4(Array(bytes[12..<16])) }  // IPv4-mapped
+            return false  // ::, ::1, IPv4-compatible
+        }
+        if bytes[0] == 0x00, bytes[1] == 0x64, bytes[2] == 0xFF, bytes[3] == 0x9B { return isPublicV4(Array(bytes[12..<16])) }  // NAT64
+        if bytes[0] & 0xFE == 0xFC { return false }  // unique local fc00::/7
+        if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 { return false }  // link-local fe80::/10
+        if bytes[0] == 0xFF { return false }  // multicast
+        if bytes[0] == 0x20, bytes[1] == 0x01, bytes[2] == 0x0D, bytes[3] == 0xB8 { return false }  // documentation
+        return true
+    }
+}

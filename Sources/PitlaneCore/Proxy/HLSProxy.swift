@@ -1,0 +1,305 @@
+import Foundation
+import Logging
+
+/// Serves a stream's playlists and resources under Pitlane's URL scheme (DESIGN.md): fetches the stream's
+/// *current* upstream, rewrites every URI, renews the stream's lease, and recovers from rejected tokens by
+/// refreshing the stream and finding the same resource again by its position.
+public final class HLSProxy: Sendable {
+    /// Playlists larger than this are refused (real ones are kilobytes).
+    public static let playlistLimit = 8 * 1024 * 1024
+    static let rejectionStatuses: Set<Int> = [401, 403, 410]
+    static let forwardedDirectives: Set<String> = ["_HLS_msn", "_HLS_part", "_HLS_skip"]
+
+    let catalog: StreamCatalog
+    let refresher: TokenRefresher
+    let upstream: any UpstreamClient
+    let signer: HandleSigner
+    let clock: any WallClock
+    let logger: Logger
+    let indexCache = MasterIndexCache()
+    let requestTimeout: Duration
+
+    public init(
+        catalog: StreamCatalog, refresher: TokenRefresher, upstream: any UpstreamClient, signer: HandleSigner, clock: any WallClock,
+        requestTimeout: Duration = .seconds(15), logger: Logger = Logger(label: "pitlane.proxy")
+    ) {
+        self.catalog = catalog
+        self.refresher = refresher
+        self.upstream = upstream
+        self.signer = signer
+        self.clock = clock
+        self.requestTimeout = requestTimeout
+        self.logger = logger
+    }
+
+    var policy: RefreshPolicy { refresher.policy }
+
+    // MARK: Routes
+
+    /// `/hls/{stream}/master.m3u8`
+    public func master(stream id: String) async -> ProxyReply {
+        do {
+            let record = try await activeRecord(id)
+            let (playlist, finalURL, used) = try await fetchWithRefresh(id, initial: record) { $0.descriptor.upstream }
+            let upstreamURL = used.descriptor.upstream
+            switch playlist.kind {
+            case .master:
+                let rewritten = MasterRewriter(stream: id, signer: signer).rewrite(playlist, baseURL: finalURL)
+                await indexCache.store(rewritten.index, for: id, upstream: upstreamURL, at: clock.now())
+                return .playlist(rewritten.playlist)
+            case .media:
+                await indexCache.store(.singleVariant(finalURL), for: id, upstream: upstreamURL, at: clock.now())
+                return .playlist(MasterRewriter.singleVariantMaster(for: playlist))
+            }
+        } catch {
+            return failureReply(error, stream: id, what: "master")
+        }
+    }
+
+    /// `/hls/{stream}/v/{key}.m3u8`, with LL-HLS delivery directives forwarded.
+    public func variant(stream id: String, key: String, directives: [URLQueryItem] = []) async -> ProxyReply {
+        do {
+            let record = try await activeRecord(id)
+            let forwarded = directives.filter { Self.forwardedDirectives.contains($0.name) }
+            let (playlist, finalURL, index) = try await fetchVariant(id, key: key, record: record, directives: forwarded)
+            guard playlist.kind == .media else {
+                throw ProxyFailure(status: 502, message: "the upstream variant \(key) is a master playlist, not a media playlist")
+            }
+            let entry = index.entry(forKey: key)
+            let rewriter = MediaRewriter(stream: id, variant: key, isSubtitles: entry?.isSubtitles ?? false, signer: signer)
+            return .playlist(rewriter.rewrite(playlist, baseURL: finalURL, variantKeyFor: { index.key(forUpstream: $0) }))
+        } catch {
+            return failureReply(error, stream: id, what: "variant \(key)")
+        }
+    }
+
+    /// `/hls/{stream}/s/{handle}.{ext}`: segments, parts, init sections, keys; the body is relayed as it arrives.
+    public func resource(stream id: String, token: String, ext: String, range: String?) async -> ProxyReply {
+        let handle: ResourceHandle
+        do {
+            handle = try signer.verify(token, stream: id)
+        } catch {
+            logger.notice("refused handle", metadata: ["stream": "\(id)", "reason": "\(error)"])
+            return .failure(ProxyFailure(status: 403, message: "invalid handle"))
+        }
+        do {
+            guard let record = await catalog.record(id) else { throw ProxyFailure.unknownStream(id) }
+            var url = URL(string: handle.url)
+            var response = try await send(url, record: record, range: range)
+            if Self.rejectionStatuses.contains(response.status) {
+                logger.info("upstream rejected resource", metadata: ["stream": "\(id)", "status": "\(response.status)", "msn": "\(handle.msn ?? -1)"])
+                (url, response) = try await recoverResource(handle, rejectedURL: url, range: range)
+            }
+            guard response.status == 200 || response.status == 206 else {
+                if response.status >= 500 { throw ProxyFailure.upstreamStatus(response.status) }
+                if response.status == 416 { return ProxyReply(status: 416, headers: passthroughHeaders(response.headers, ext: ext), body: .text("")) }
+                throw ProxyFailure.upstreamStatus(response.status)
+            }
+            logger.debug(
+                "resource served",
+                metadata: [
+                    "stream": "\(id)", "variant": "\(handle.variant ?? "-")", "kind": "\(handle.kind)", "msn": "\(handle.msn ?? -1)",
+                    "part": "\(handle.part ?? -1)", "status": "\(response.status)", "upstream": "\(url.map(URIResolver.redacted) ?? "-")",
+                ])
+            var headers = passthroughHeaders(response.headers, ext: ext)
+            headers.headers.append(.init(name: "Cache-Control", value: "public, max-age=300, immutable"))
+            return ProxyReply(status: response.status, headers: headers, body: .stream(response.body))
+        } catch {
+            return failureReply(error, stream: id, what: "\(handle.kind) msn \(handle.msn ?? -1)")
+        }
+    }
+
+    // MARK: Recovery
+
+    /// The resource's upstream rejected its token: find the same position in the current playlist (the
+    /// stream may already have fresh tokens), and if that fails too, refresh the stream and try once more.
+    private func recoverResource(_ handle: ResourceHandle, rejectedURL: URL?, range: String?) async throws -> (URL?, UpstreamResponse) {
+        let deadline = clock.now().addingTimeInterval(policy.holdTimeout)
+        if let located = try? await relocate(handle), located != rejectedURL, let record = await catalog.record(handle.stream) {
+            let response = try await send(located, record: record, range: range)
+            if !Self.rejectionStatuses.contains(response.status) { return (located, response) }
+        }
+        try await holdForRefresh(handle.stream, reason: .rejected, until: deadline)
+        guard let located = try await relocate(handle), let record = await catalog.record(handle.stream) else {
+            throw ProxyFailure.unavailable("the resource is no longer in the refreshed playlist")
+        }
+        let response = try await send(located, record: record, range: range)
+        if Self.rejectionStatuses.contains(response.status) {
+            throw ProxyFailure.unavailable("the upstream still rejects the resource after a refresh (\(response.status))")
+        }
+        return (located, response)
+    }
+
+    /// Finds the handle's resource in the stream's current media playlist by its position.
+    private func relocate(_ handle: ResourceHandle) async throws -> URL? {
+        guard let variant = handle.variant, let msn = handle.msn, let record = await catalog.record(handle.stream) else { return nil }
+        let (playlist, finalURL, _) = try await fetchVariant(handle.stream, key: variant, record: record, directives: [], allowRefresh: false)
+        guard let uri = MediaPlaylistWalker.locate(kind: handle.kind, msn: msn, part: handle.part, in: playlist) else { return nil }
+        return URIResolver.resolve(uri, against: finalURL)
+    }
+
+    /// Waits for a refresh of the stream's source, at most until `deadline`; throws 503 when it fails.
+    private func holdForRefresh(_ id: String, reason: TokenRefresher.Reason, until deadline: Date) async throws {
+        let remaining = deadline.timeIntervalSince(clock.now())
+        guard remaining > 0 else { throw ProxyFailure.unavailable("refresh did not finish in time") }
+        let refresher = self.refresher
+        let succeeded = try? await withTimeout(.milliseconds(Int(remaining * 1000))) {
+            await refresher.refresh(stream: id, reason: reason)
+        }
+        guard succeeded == true else { throw ProxyFailure.unavailable("the stream's source could not be refreshed") }
+        await indexCache.invalidate(id)
+    }
+
+    // MARK: Fetching
+
+    /// The stream, with its lease renewed; refreshed first when its known token expiry has passed.
+    private func activeRecord(_ id: String) async throws -> StreamRecord {
+        guard let record = await catalog.record(id) else { throw ProxyFailure.unknownStream(id) }
+        let now = clock.now()
+        await catalog.touch(id, now: now, lease: policy.lease)
+        if let expiresAt = record.refresh.expiresAt, expiresAt <= now {
+            try? await holdForRefresh(id, reason: .expired, until: now.addingTimeInterval(policy.holdTimeout))
+            return await catalog.record(id) ?? record
+        }
+        return record
+    }
+
+    /// Fetches a playlist at the URL `pick` chooses from the stream's record; on 401/403/410, refreshes the
+    /// stream (bounded by the hold timeout) and fetches once more from the fresh record.
+    private func fetchWithRefresh(
+        _ id: String, initial: StreamRecord, allowRefresh: Bool = true, pick: @Sendable (StreamRecord) async throws -> URL
+    ) async throws -> (playlist: Playlist, finalURL: URL, record: StreamRecord) {
+        func attempt(_ record: StreamRecord) async throws -> (Playlist, URL)? {
+            let url: URL
+            do {
+                url = try await pick(record)
+            } catch is Rejected {
+                return nil
+            }
+            if case .success(let result) = try await fetchPlaylist(url, record: record) { return result }
+            return nil
+        }
+        if let (playlist, finalURL) = try await attempt(initial) { return (playlist, finalURL, initial) }
+        guard allowRefresh else { throw ProxyFailure.unavailable("the upstream rejected the playlist") }
+        try await holdForRefresh(id, reason: .rejected, until: clock.now().addingTimeInterval(policy.holdTimeout))
+        guard let fresh = await catalog.record(id) else { throw ProxyFailure.unknownStream(id) }
+        if let (playlist, finalURL) = try await attempt(fresh) { return (playlist, finalURL, fresh) }
+        throw ProxyFailure.unavailable("the upstream still rejects the playlist after a refresh")
+    }
+
+    private func fetchVariant(
+        _ id: String, key: String, record: StreamRecord, directives: [URLQueryItem], allowRefresh: Bool = true
+    ) async throws -> (Playlist, URL, MasterIndex) {
+        let box = IndexBox()
+        let (playlist, finalURL, _) = try await fetchWithRefresh(id, initial: record, allowRefresh: allowRefresh) { current in
+            let index = try await self.index(for: current)
+            box.set(index)
+            guard let entry = index.entry(forKey: key) else { throw ProxyFailure(status: 404, message: "stream \(id) has no variant \(key)") }
+            return Self.appending(directives, to: entry.upstream)
+        }
+        return (playlist, finalURL, box.get() ?? MasterIndex(entries: []))
+    }
+
+    /// The stream's master index, from the cache while the stream's upstream URL is unchanged.
+    private func index(for record: StreamRecord) async throws -> MasterIndex {
+        let id = record.descriptor.id
+        if let cached = await indexCache.index(for: id, upstream: record.descriptor.upstream, now: clock.now()) { return cached }
+        switch try await fetchPlaylist(record.descriptor.upstream, record: record) {
+        case .success(let (playlist, finalURL)):
+            let index = playlist.kind == .master ? MasterRewriter.index(of: playlist, baseURL: finalURL) : .singleVariant(finalURL)
+            await indexCache.store(index, for: id, upstream: record.descriptor.upstream, at: clock.now())
+            return index
+        case .failure(let rejected):
+            throw rejected
+        }
+    }
+
+    struct Rejected: Error {
+        var status: Int
+    }
+
+    /// `.failure(status)` when the upstream rejected the token; throws for every other problem.
+    private func fetchPlaylist(_ url: URL, record: StreamRecord) async throws -> Result<(Playlist, URL), Rejected> {
+        let response = try await send(url, record: record, range: nil)
+        if Self.rejectionStatuses.contains(response.status) { return .failure(Rejected(status: response.status)) }
+        guard response.status == 200 else {
+            throw ProxyFailure(status: 502, message: "upstream answered \(response.status) for the playlist")
+        }
+        let body = try await response.body.collect(upTo: Self.playlistLimit)
+        do {
+            return .success((try PlaylistParser.parse(body.readableBytesView), response.url))
+        } catch {
+            throw ProxyFailure(status: 502, message: "upstream body is not a playlist: \(error)")
+        }
+    }
+
+    private func send(_ url: URL?, record: StreamRecord, range: String?) async throws -> UpstreamResponse {
+        guard let url else { throw ProxyFailure(status: 502, message: "unusable upstream URL") }
+        let request = UpstreamRequest(
+            url: url, headers: record.descriptor.headers, allowPrivate: record.descriptor.allowPrivate, range: range,
+            timeout: requestTimeout)
+        return try await upstream.send(request)
+    }
+
+    private func passthroughHeaders(_ upstream: HeaderProfile, ext: String) -> HeaderProfile {
+        var headers = HeaderProfile()
+        let upstreamType = upstream.value(for: "Content-Type")
+        let disguised = upstreamType.map { $0.hasPrefix("image/") || $0.hasPrefix("text/html") || $0.hasPrefix("text/css") || $0.hasPrefix("application/javascript") } ?? true
+        let generic = upstreamType.map { $0.hasPrefix("application/octet-stream") || $0.hasPrefix("binary/") } ?? true
+        let type = (disguised || generic) ? MediaExtension.contentType(forExtension: ext) : upstreamType!
+        headers.headers.append(.init(name: "Content-Type", value: type))
+        for name in ["Content-Length", "Content-Range", "Accept-Ranges", "Last-Modified", "ETag"] {
+            if let value = upstream.value(for: name) { headers.headers.append(.init(name: name, value: value)) }
+        }
+        return headers
+    }
+
+    private func failureReply(_ error: any Error, stream: String, what: String) -> ProxyReply {
+        let failure: ProxyFailure
+        if let rejected = error as? Rejected {
+            failure = .unavailable("the upstream rejected the stream's token (\(rejected.status))")
+        } else {
+            failure = .from(error)
+        }
+        if failure.status != 404 {
+            logger.warning("proxy failure", metadata: ["stream": "\(stream)", "what": "\(what)", "status": "\(failure.status)", "reason": "\(failure.message)"])
+        }
+        return .failure(failure)
+    }
+
+    static func appending(_ items: [URLQueryItem], to url: URL) -> URL {
+        guard !items.isEmpty, var components = URLComponents(url: url, resolvingAgainstBaseURL: true) else { return url }
+        var query = components.queryItems ?? []
+        query.removeAll { item in items.contains { $0.name == item.name } }
+        query.append(contentsOf: items)
+        components.queryItems = query
+        return components.url ?? url
+    }
+}
+
+private final class IndexBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var index: MasterIndex?
+    func set(_ value: MasterIndex) { lock.withLock { index = value } }
+    func get() -> MasterIndex? { lock.withLock { index } }
+}
+
+/// Master indexes per stream, valid while the stream's upstream URL is the same and for a short time, so
+/// variant requests do not refetch the master every time.
+actor MasterIndexCache {
+    static let lifetime: TimeInterval = 30
+    private var entries: [String: (upstream: URL, index: MasterIndex, at: Date)] = [:]
+
+    func index(for id: String, upstream: URL, now: Date) -> MasterIndex? {
+        guard let entry = entries[id], entry.upstream == upstream, now.timeIntervalSince(entry.at) < Self.lifetime else { return nil }
+        return entry.index
+    }
+
+    func store(_ index: MasterIndex, for id: String, upstream: URL, at now: Date) {
+        entries[id] = (upstream, index, now)
+    }
+
+    func invalidate(_ id: String) {
+        entries[id] = nil
+    }
+}

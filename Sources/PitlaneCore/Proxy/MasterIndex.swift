@@ -1,0 +1,93 @@
+import Crypto
+import Foundation
+
+/// The variants and renditions of a stream's current master playlist, keyed by their attributes rather
+/// than their URLs: a refreshed master with new tokens gives the same keys, so players polling
+/// `/hls/{stream}/v/{key}.m3u8` follow the refresh without noticing.
+public struct MasterIndex: Sendable, Equatable {
+    public enum EntryKind: Sendable, Equatable {
+        case variant
+        case iFrame
+        case rendition(type: String)
+    }
+
+    public struct Entry: Sendable, Equatable {
+        public var key: String
+        public var kind: EntryKind
+        public var upstream: URL
+
+        public var isSubtitles: Bool { kind == .rendition(type: "SUBTITLES") }
+    }
+
+    public var entries: [Entry]
+
+    public init(entries: [Entry]) {
+        self.entries = entries
+    }
+
+    /// The key under which a stream whose upstream is a media playlist serves its only variant.
+    public static let singleVariantKey = "main"
+
+    /// The index of an upstream that is a media playlist, not a master.
+    public static func singleVariant(_ mediaURL: URL) -> MasterIndex {
+        MasterIndex(entries: [Entry(key: singleVariantKey, kind: .variant, upstream: mediaURL)])
+    }
+
+    public func entry(forKey key: String) -> Entry? {
+        entries.first { $0.key == key }
+    }
+
+    /// The key of the entry whose upstream has the same scheme, host and path (tokens differ between
+    /// refreshes, so the query is ignored).
+    public func key(forUpstream url: URL) -> String? {
+        let wanted = URLIdentity(url)
+        return entries.first { URLIdentity($0.upstream) == wanted }?.key
+    }
+}
+
+/// A URL without its query and fragment: how the same resource is recognised across token refreshes.
+public struct URLIdentity: Hashable, Sendable {
+    public let value: String
+
+    public init(_ url: URL) {
+        var components = URLComponents(url: url, resolvingAgainstBaseURL: true)
+        components?.query = nil
+        components?.fragment = nil
+        components?.user = nil
+        components?.password = nil
+        value = (components?.string ?? url.absoluteString).lowercased()
+    }
+}
+
+/// Derives stable variant keys from attributes (RFC 8216bis leaves URLs free to change, attributes not).
+enum VariantKeyMaker {
+    static func key(for tagName: String, attributes: AttributeList) -> String {
+        switch tagName {
+        case "EXT-X-MEDIA":
+            let type = attributes["TYPE"] ?? ""
+            let prefix =
+                switch type {
+                case "AUDIO": "a"
+                case "SUBTITLES": "t"
+                default: "r"
+                }
+            return prefix + "-" + digest([type, attributes["GROUP-ID"], attributes["NAME"], attributes["LANGUAGE"]])
+        default:
+            let prefix = tagName == "EXT-X-I-FRAME-STREAM-INF" ? "i" : "v"
+            let bandwidth = attributes["BANDWIDTH"] ?? "0"
+            let digest = digest([
+                attributes["BANDWIDTH"], attributes["RESOLUTION"], attributes["CODECS"], attributes["FRAME-RATE"],
+            ])
+            return "\(prefix)\(safe(bandwidth))-\(digest)"
+        }
+    }
+
+    private static func digest(_ values: [String?]) -> String {
+        let canonical = values.map { $0 ?? "" }.joined(separator: "\u{1F}")
+        return SHA256.hash(data: Data(canonical.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+    }
+
+    private static func safe(_ text: String) -> String {
+        String(text.filter { $0.isASCII && ($0.isLetter || $0.isNumber) }.prefix(12))
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+/// What an upstream resource is to its playlist; decides the handle's file extension and how a 403 on it
+/// is re-resolved after a refresh.
+public enum ResourceKind: String, Sendable, Codable, Equatable {
+    case segment = "s"
+    case part = "p"
+    case map = "m"
+    case key = "k"
+    case data = "d"
+}
+
+/// The signed content of `/hls/{stream}/s/{handle}.{ext}`: the upstream URL and its position in the stream,
+/// so that after a token refresh the same resource can be found again in the fresh playlist.
+public struct ResourceHandle: Sendable, Codable, Equatable {
+    /// The stream this handle was issued for; a handle is refused under any other stream.
+    public var stream: String
+    public var kind: ResourceKind
+    public var url: String
+    /// The variant key of the media playlist that listed the resource (nil for master-level resources).
+    public var variant: String?
+    /// The media sequence number of the segment the resource belongs to or applies to.
+    public var msn: Int?
+    /// The index of a partial segment within its parent segment (LL-HLS).
+    public var part: Int?
+
+    public init(stream: String, kind: ResourceKind, url: String, variant: String? = nil, msn: Int? = nil, part: Int? = nil) {
+        self.stream = stream
+        self.kind = kind
+        self.url = url
+        self.variant = variant
+        self.msn = msn
+        self.part = part
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case stream = "s", kind = "k", url = "u", variant = "v", msn = "n", part = "p"
+    }
+}

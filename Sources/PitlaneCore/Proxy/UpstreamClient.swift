@@ -1,0 +1,123 @@
+import Foundation
+import NIOCore
+
+/// One request to an upstream origin or CDN.
+public struct UpstreamRequest: Sendable {
+    public var url: URL
+    public var headers: HeaderProfile
+    /// Whether loopback and private addresses may be reached (only for sources that say so).
+    public var allowPrivate: Bool
+    /// The client's `Range` header, forwarded as is.
+    public var range: String?
+    public var timeout: Duration
+
+    public init(url: URL, headers: HeaderProfile, allowPrivate: Bool, range: String? = nil, timeout: Duration = .seconds(15)) {
+        self.url = url
+        self.headers = headers
+        self.allowPrivate = allowPrivate
+        self.range = range
+        self.timeout = timeout
+    }
+}
+
+/// An upstream's answer with a body that arrives as it is read, so segments are relayed, never buffered whole.
+public struct UpstreamResponse: Sendable {
+    public var status: Int
+    /// The URL that answered, after redirects: relative playlist URIs resolve against it.
+    public var url: URL
+    public var headers: HeaderProfile
+    public var body: UpstreamBody
+
+    public init(status: Int, url: URL, headers: HeaderProfile = .init(), body: UpstreamBody) {
+        self.status = status
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// Why an upstream request produced no response.
+public enum UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
+    case timeout
+    case refusedAddress(host: String)
+    case tooManyRedirects
+    case bodyTooLarge(limit: Int)
+    case connection(String)
+
+    public var description: String {
+        switch self {
+        case .timeout: "the upstream did not answer in time"
+        case .refusedAddress(let host): "refused to connect to \(host): a loopback, private or link-local address (set allow_private on the source to allow it)"
+        case .tooManyRedirects: "too many redirects"
+        case .bodyTooLarge(let limit): "the body is larger than \(limit) bytes"
+        case .connection(let reason): "connection failed: \(reason)"
+        }
+    }
+}
+
+/// Upstream HTTP behind a protocol: an AsyncHTTPClient implementation in the server, an in-memory fake in tests.
+public protocol UpstreamClient: Sendable {
+    func send(_ request: UpstreamRequest) async throws -> UpstreamResponse
+}
+
+/// A response body as an async sequence of byte buffers, erasing the transport's own body type.
+public struct UpstreamBody: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
+
+    private let makeIterator: @Sendable () -> AsyncIterator
+
+    public init<Base: AsyncSequence & Sendable>(_ base: Base) where Base.Element == ByteBuffer {
+        makeIterator = {
+            let box = IteratorBox(base.makeAsyncIterator())
+            return AsyncIterator { try await box.next() }
+        }
+    }
+
+    /// A body that is already in memory (fakes, cached responses).
+    public init(bytes: some Collection<UInt8>) {
+        let buffer = ByteBuffer(bytes: bytes)
+        makeIterator = {
+            let box = OnceBox(buffer)
+            return AsyncIterator { box.take() }
+        }
+    }
+
+    public static var empty: UpstreamBody { UpstreamBody(bytes: []) }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        makeIterator()
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let nextChunk: () async throws -> ByteBuffer?
+
+        public mutating func next() async throws -> ByteBuffer? {
+            try await nextChunk()
+        }
+    }
+
+    /// Reads the whole body, refusing more than `limit` bytes (playlists are small; a huge one is an error).
+    public func collect(upTo limit: Int) async throws -> ByteBuffer {
+        var collected = ByteBuffer()
+        for try await var chunk in self {
+            guard collected.readableBytes + chunk.readableBytes <= limit else { throw UpstreamError.bodyTooLarge(limit: limit) }
+            collected.writeBuffer(&chunk)
+        }
+        return collected
+    }
+}
+
+private final class IteratorBox<Base: AsyncIteratorProtocol>: @unchecked Sendable where Base.Element == ByteBuffer {
+    var base: Base
+    init(_ base: Base) { self.base = base }
+    func next() async throws -> ByteBuffer? { try await base.next() }
+}
+
+private final class OnceBox: @unchecked Sendable {
+    private var buffer: ByteBuffer?
+    init(_ buffer: ByteBuffer) { self.buffer = buffer.readableBytes > 0 ? buffer : nil }
+    func take() -> ByteBuffer? {
+        defer { buffer = nil }
+        return buffer
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// The streams Pitlane knows, their current upstream URLs and refresh state. The single owner of that
+/// state, so a refreshed URL is what the very next proxied request uses.
+public actor StreamCatalog {
+    private var records: [String: StreamRecord] = [:]
+    private var order: [String] = []
+
+    public init() {}
+
+    public func record(_ id: String) -> StreamRecord? {
+        records[id]
+    }
+
+    public func all() -> [StreamRecord] {
+        order.compactMap { records[$0] }
+    }
+
+    public func streams(ofSource source: String) -> [StreamRecord] {
+        order.compactMap { records[$0] }.filter { $0.descriptor.source == source }
+    }
+
+    /// Adds a source's candidates as streams, keeping existing streams (and their state) whose id repeats.
+    @discardableResult
+    public func add(_ candidates: [Candidate], from source: Source, at now: Date, policy: RefreshPolicy) -> [String] {
+        var ids: [String] = []
+        for candidate in candidates {
+            var id = StreamID.make(source: source.id, candidate: candidate)
+            var suffix = 2
+            while ids.contains(id) {
+                id = StreamID.make(source: source.id, candidate: candidate) + "-\(suffix)"
+                suffix += 1
+            }
+            ids.append(id)
+            guard records[id] == nil else { continue }
+            let descriptor = StreamDescriptor(
+                id: id, source: source.id, title: candidate.title, quality: candidate.quality, key: candidate.key, upstream: candidate.url,
+                headers: source.headers.merging(candidate.headers), allowPrivate: source.allowPrivate)
+            var state = RefreshState()
+            state.lastRefreshed = now
+            state.expiresAt = candidate.expiresAt ?? TokenExpiry.expiry(of: candidate.url)
+            state.nextRefresh = policy.nextRefresh(after: now, expiresAt: state.expiresAt)
+            records[id] = StreamRecord(descriptor: descriptor, refresh: state)
+            order.append(id)
+        }
+        return ids
+    }
+
+    /// Renews the stream's lease: someone is watching it.
+    public func touch(_ id: String, now: Date, lease: TimeInterval) {
+        records[id]?.refresh.leaseUntil = now.addingTimeInterval(lease)
+    }
+
+    func update(_ id: String, _ change: @Sendable (inout StreamRecord) -> Void) {
+        guard var record = records[id] else { return }
+        change(&record)
+        records[id] = record
+    }
+}

@@ -1,0 +1,123 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import PitlaneCore
+import ServiceLifecycle
+
+/// Wires Pitlane together from a configuration: the catalogue, the refresher and its loop, the proxy,
+/// the demo origin and the routes. `pitlane serve` runs what this builds; tests build it on port 0.
+public struct PitlaneApplication: Sendable {
+    public let configuration: Configuration
+    public let catalog: StreamCatalog
+    public let refresher: TokenRefresher
+    public let address: ServerAddress
+    public let clock: any WallClock
+    let upstreamOverride: (any UpstreamClient)?
+    let logger: Logger
+    let dataDir: URL
+
+    /// - Parameters:
+    ///   - upstream: the upstream client; nil for the real AsyncHTTPClient one.
+    ///   - extraSources: sources added in code (tests, plug-ins) besides the configured ones.
+    public init(
+        configuration: Configuration, clock: any WallClock = SystemClock(), upstream: (any UpstreamClient)? = nil,
+        extraSources: [Source] = [], logger: Logger = Logger(label: "pitlane")
+    ) throws {
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        self.dataDir = URL(fileURLWithPath: configuration.server.dataDir ?? Self.defaultDataDir())
+        self.catalog = StreamCatalog()
+        self.refresher = TokenRefresher(catalog: catalog, clock: clock, policy: configuration.refreshPolicy, logger: logger)
+        self.address = ServerAddress()
+        self.upstreamOverride = upstream
+        self.extraSources = extraSources
+    }
+
+    let extraSources: [Source]
+
+    /// `$XDG_DATA_HOME/pitlane`, else `~/.local/share/pitlane`.
+    public static func defaultDataDir() -> String {
+        if let xdg = ProcessInfo.processInfo.environment["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/pitlane" }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share/pitlane").path
+    }
+
+    /// The Hummingbird application; run it with `runService()` or inside a `ServiceGroup`.
+    public func makeApplication() async throws -> some ApplicationProtocol {
+        let secret = SecretStore.load(configured: configuration.secret, dataDir: dataDir, logger: logger)
+        let signer = HandleSigner(secret: secret)
+        let demoTokens = DemoTokens(secret: secret)
+        var sourceIDs: [String] = []
+        let address = self.address
+        if configuration.demo.enabled {
+            let extractor = DemoExtractor(
+                baseURL: { address.current ?? URL(string: "http://127.0.0.1:8080/")! }, tokens: demoTokens,
+                tokenTTL: configuration.demo.tokenTTL)
+            await refresher.register(
+                Source(id: "demo", kind: "demo", title: "Pitlane demo", allowPrivate: true, timeout: .seconds(5), extractor: extractor))
+            sourceIDs.append("demo")
+        }
+        for source in configuration.sources where source.enabled {
+            let candidates = source.streams.map { Candidate(url: $0.url, title: $0.title, quality: $0.quality, key: $0.key) }
+            await refresher.register(
+                Source(
+                    id: source.id, kind: source.kind, title: source.title, headers: source.headers, allowPrivate: source.allowPrivate,
+                    timeout: .milliseconds(Int(source.timeout * 1000)), extractor: StaticExtractor(candidates: candidates)))
+            sourceIDs.append(source.id)
+        }
+        for source in extraSources {
+            await refresher.register(source)
+            sourceIDs.append(source.id)
+        }
+
+        let demoMedia = configuration.demo.enabled ? try DemoMedia.bundled() : nil
+        // Created last: an AsyncHTTPClient must be shut down, so nothing may throw after this.
+        let upstream = upstreamOverride ?? HTTPUpstreamClient(readTimeout: .seconds(max(configuration.upstream.timeout, 20)), logger: logger)
+        let proxy = HLSProxy(
+            catalog: catalog, refresher: refresher, upstream: upstream, signer: signer, clock: clock,
+            requestTimeout: .milliseconds(Int(configuration.upstream.timeout * 1000)), logger: logger)
+        let router = Router()
+        router.add(middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.range], allowMethods: [.get, .head, .options]))
+        HomeController<BasicRequestContext>(catalog: catalog).addRoutes(to: router)
+        HLSController<BasicRequestContext>(proxy: proxy).addRoutes(to: router.group("hls"))
+        StreamsController<BasicRequestContext>(catalog: catalog, refresher: refresher, clock: clock).addRoutes(to: router.group("api"))
+        if let demoMedia {
+            DemoController<BasicRequestContext>(media: demoMedia, tokens: demoTokens, clock: clock)
+                .addRoutes(to: router.group("demo"))
+        }
+
+        let refreshService = RefreshService(refresher: refresher, sources: sourceIDs, address: address, tick: .seconds(1), logger: logger)
+        let host = configuration.server.host
+        let logger = self.logger
+        var app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: configuration.server.port), serverName: "Pitlane"),
+            services: [refreshService],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.server.port
+                let reachable = (host == "0.0.0.0" || host == "::" || host.isEmpty) ? "127.0.0.1" : host
+                let shown = reachable.contains(":") ? "[\(reachable)]" : reachable
+                let url = URL(string: "http://\(shown):\(port)/")!
+                address.set(url)
+                logger.info("Pitlane is listening", metadata: ["url": "\(url.absoluteString)"])
+            },
+            logger: logger
+        )
+        if let client = upstream as? HTTPUpstreamClient {
+            app.addServices(UpstreamShutdown(client: client))
+        }
+        return app
+    }
+}
+
+/// Shuts the shared HTTP client down when the application stops.
+struct UpstreamShutdown: Service {
+    let client: HTTPUpstreamClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
+}

@@ -1,0 +1,105 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PitlaneCore
+
+/// The real `UpstreamClient`: one shared, pooled AsyncHTTPClient. Redirects are followed here, not by the
+/// client, so that every hop's address is checked against `AddressPolicy` before it is fetched.
+public final class HTTPUpstreamClient: UpstreamClient {
+    public static let maxRedirects = 5
+    static let userAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+
+    let client: HTTPClient
+    let logger: Logger
+
+    public init(readTimeout: Duration = .seconds(20), logger: Logger = Logger(label: "pitlane.upstream")) {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(5), read: TimeAmount(readTimeout)),
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        )
+        configuration.decompression = .disabled
+        configuration.httpVersion = .automatic
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.logger = logger
+    }
+
+    public func shutdown() async throws {
+        try await client.shutdown()
+    }
+
+    public func send(_ request: UpstreamRequest) async throws -> UpstreamResponse {
+        var url = request.url
+        for _ in 0...Self.maxRedirects {
+            try await checkAddress(url, allowPrivate: request.allowPrivate)
+            var outgoing = HTTPClientRequest(url: url.absoluteString)
+            outgoing.method = .GET
+            if request.headers.value(for: "User-Agent") == nil { outgoing.headers.add(name: "User-Agent", value: Self.userAgent) }
+            for header in request.headers.headers { outgoing.headers.add(name: header.name, value: header.value) }
+            if let range = request.range { outgoing.headers.replaceOrAdd(name: "Range", value: range) }
+            let response: HTTPClientResponse
+            do {
+                response = try await client.execute(outgoing, timeout: TimeAmount(request.timeout))
+            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+                throw UpstreamError.timeout
+            } catch {
+                throw UpstreamError.connection("\(error)")
+            }
+            if (300..<400).contains(response.status.code), response.status.code != 304,
+                let location = response.headers.first(name: "Location"), let next = URL(string: location, relativeTo: url)?.absoluteURL
+            {
+                logger.debug("following redirect", metadata: ["from": "\(URIResolver.redacted(url))", "to": "\(URIResolver.redacted(next))"])
+                url = next
+                continue
+            }
+            var headers = HeaderProfile()
+            for header in response.headers { headers.headers.append(.init(name: header.name, value: header.value)) }
+            return UpstreamResponse(status: Int(response.status.code), url: url, headers: headers, body: UpstreamBody(response.body))
+        }
+        throw UpstreamError.tooManyRedirects
+    }
+
+    /// Refuses loopback, private and link-local destinations (after resolving names) unless allowed.
+    func checkAddress(_ url: URL, allowPrivate: Bool) async throws {
+        guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty else {
+            throw UpstreamError.connection("unsupported URL \(URIResolver.redacted(url))")
+        }
+        guard !allowPrivate else { return }
+        let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        let addresses = AddressPolicy.isIPLiteral(bare) ? [bare] : try await Self.resolve(bare)
+        guard !addresses.isEmpty, addresses.allSatisfy(AddressPolicy.isPublic) else {
+            throw UpstreamError.refusedAddress(host: host)
+        }
+    }
+
+    /// Resolves a host name on NIO's blocking thread pool (getaddrinfo blocks).
+    static func resolve(_ host: String) async throws -> [String] {
+        try await NIOThreadPool.singleton.runIfActive {
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var result: UnsafeMutablePointer<addrinfo>?
+            guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else {
+                throw UpstreamError.connection("cannot resolve \(host)")
+            }
+            defer { freeaddrinfo(first) }
+            var addresses: [String] = []
+            var cursor: UnsafeMutablePointer<addrinfo>? = first
+            while let info = cursor {
+                var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+                if getnameinfo(info.pointee.ai_addr, info.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
+                    addresses.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+                }
+                cursor = info.pointee.ai_next
+            }
+            return addresses
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        self = .nanoseconds(Int64(duration / .nanoseconds(1)))
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import PitlaneCore
+import Testing
+
+struct ConfigLoaderTests {
+    @Test func emptyMeansDefaults() throws {
+        #expect(try ConfigLoader.parse("") == Configuration())
+        #expect(try ConfigLoader.parse("# nothing\n") == Configuration())
+        let defaults = Configuration()
+        #expect(defaults.server.host == "127.0.0.1" && defaults.server.port == 8080)
+        #expect(defaults.refresh.interval == 240 && defaults.refresh.lease == 60)
+        #expect(defaults.demo.enabled && defaults.demo.tokenTTL == 30)
+    }
+
+    @Test func readsEveryKey() throws {
+        let config = try ConfigLoader.parse(
+            """
+            server: {host: 0.0.0.0, port: 9000, data_dir: /var/lib/pitlane}
+            secret: "0123456789abcdef0123"
+            log_level: debug
+            refresh: {interval: 4m, lease: 90s, min_spacing: 5, hold_timeout: 6.5}
+            upstream: {timeout: 10}
+            demo: {enabled: no, token_ttl: 10}
+            sources:
+              - id: my-tv
+                kind: static
+                title: My TV
+                allow_private: true
+                timeout: 15
+                headers: {Referer: "https://tv.example.com/", User-Agent: "Mozilla/5.0"}
+                streams:
+                  - {url: "https://cdn.example.com/a.m3u8?t=1", title: Race, quality: 1080p, key: race}
+            """)
+        #expect(config.server.host == "0.0.0.0" && config.server.port == 9000 && config.server.dataDir == "/var/lib/pitlane")
+        #expect(config.logLevel == "debug")
+        #expect(config.refreshPolicy == RefreshPolicy(interval: 240, lease: 90, minSpacing: 5, holdTimeout: 6.5))
+        #expect(config.upstream.timeout == 10)
+        #expect(!config.demo.enabled && config.demo.tokenTTL == 10)
+        let source = try #require(config.sources.first)
+        #expect(source.id == "my-tv" && source.kind == "static" && source.allowPrivate && source.timeout == 15)
+        #expect(source.headers.value(for: "referer") == "https://tv.example.com/")
+        #expect(source.streams.first?.key == "race")
+    }
+
+    @Test(arguments: [
+        ("servr: {port: 1}", "servr: unknown key"),
+        ("server: {port: eighty}", "server.port: must be a whole number"),
+        ("server: {port: 70000}", "server.port: must be between 0 and 65535"),
+        ("refresh: {interval: soon}", "refresh.interval: must be a number of seconds"),
+        ("refresh: {interval: 1}", "refresh.interval: must be at least 5.0 seconds"),
+        ("demo: {enabled: maybe}", "demo.enabled: must be true or false"),
+        ("secret: short", "secret: must be at least 16 characters long"),
+        ("sources: {id: x}", "sources: must be a list"),
+        ("sources: [{kind: static}]", "sources[0].id: is required"),
+        ("sources: [{id: a, kind: scraper, streams: []}]", "sources[0].kind: 'scraper' is not one of"),
+        ("sources: [{id: a, kind: static}]", "sources[0].streams: a static source needs at least one stream"),
+        ("sources: [{id: a, kind: static, streams: [{url: 'ftp://x/y', title: t}]}]", "sources[0].streams[0].url: 'ftp://x/y' is not an http"),
+        ("sources: [{id: A B, kind: static, streams: [{url: 'http://x/y', title: t}]}]", "sources[0].id: 'A B' must be lowercase"),
+        ("sources: [{id: demo, kind: static, streams: [{url: 'http://x/y', title: t}]}]", "sources[0].id: 'demo' is used twice"),
+        ("server: [1, 2]", "server: must be a mapping"),
+        ("key: [unclosed", "not valid YAML"),
+    ])
+    func namesTheKeyAndTheProblem(_ yaml: String, _ message: String) {
+        #expect {
+            _ = try ConfigLoader.parse(yaml)
+        } throws: { error in
+            "\(error)".hasPrefix(message) || "\(error)".contains(message)
+        }
+    }
+
+    @Test func namesTheFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pitlane-bad-\(UUID()).yaml").path
+        try "demo: {token_ttl: -1}".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: ConfigError(file: path, key: "demo.token_ttl", message: "must be at least 5.0 seconds")) {
+            try ConfigLoader.load(file: path)
+        }
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(file: "/nonexistent/pitlane.yaml") }
+    }
+}

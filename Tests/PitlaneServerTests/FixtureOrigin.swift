@@ -1,0 +1,109 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import PitlaneServer
+
+/// A hostile little CDN on loopback: token-checked URLs that die on rotation, a Referer check, Range
+/// support, a redirect and disguised segment extensions. Records every request it gets.
+final class FixtureOrigin: @unchecked Sendable {
+    struct Seen: Sendable {
+        var path: String
+        var query: String
+        var headers: HTTPFields
+    }
+
+    private let lock = NSLock()
+    private var token = "t1"
+    private var seen: [Seen] = []
+    let address = ServerAddress()
+    static let referer = "https://fixture.example/watch"
+
+    var currentToken: String {
+        get { lock.withLock { token } }
+        set { lock.withLock { token = newValue } }
+    }
+
+    var requests: [Seen] { lock.withLock { seen } }
+
+    /// Deterministic segment bytes, large enough to arrive in several chunks.
+    static func segment(_ number: Int) -> [UInt8] {
+        (0..<(256 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ number) }
+    }
+
+    func makeApplication() -> some ApplicationProtocol {
+        let router = Router()
+        router.get("redirect/master.m3u8") { request, _ -> Response in
+            self.record(request)
+            return Response(status: .found, headers: [.location: "/live/master.m3u8?" + (request.uri.query ?? "")])
+        }
+        router.get("live/:file") { request, context -> Response in
+            self.record(request)
+            let file = try context.parameters.require("file")
+            guard request.uri.queryParameters.get("token") == self.currentToken else { return Self.plain(.forbidden, "token expired") }
+            guard request.headers[.referer] == Self.referer else { return Self.plain(.forbidden, "hotlinking denied") }
+            let token = self.currentToken
+            switch file {
+            case "master.m3u8":
+                return Self.playlist(
+                    """
+                    #EXTM3U
+                    #EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360
+                    low.m3u8?token=\(token)
+                    #EXT-X-STREAM-INF:BANDWIDTH=2000000,RESOLUTION=1280x720
+                    high.m3u8?token=\(token)
+                    """)
+            case "low.m3u8", "high.m3u8":
+                let ext = file == "low.m3u8" ? "png" : "ts"
+                return Self.playlist(
+                    """
+                    #EXTM3U
+                    #EXT-X-TARGETDURATION:2
+                    #EXT-X-MEDIA-SEQUENCE:40
+                    #EXTINF:2,
+                    seg40.\(ext)?token=\(token)
+                    #EXTINF:2,
+                    seg41.\(ext)?token=\(token)
+                    """)
+            case "html.m3u8":
+                return Response(status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: .init(string: "<html>nope</html>")))
+            default:
+                guard file.hasPrefix("seg"), let number = Int(file.dropFirst(3).prefix { $0.isNumber }) else {
+                    return Self.plain(.notFound, "no")
+                }
+                return Self.bytes(Self.segment(number), range: request.headers[.range], contentType: file.hasSuffix(".png") ? "image/png" : "video/mp2t")
+            }
+        }
+        return Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in self.address.set(URL(string: "http://127.0.0.1:\(channel.localAddress!.port!)/")!) })
+    }
+
+    private func record(_ request: Request) {
+        lock.withLock { seen.append(Seen(path: request.uri.path, query: request.uri.query ?? "", headers: request.headers)) }
+    }
+
+    static func plain(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, body: .init(byteBuffer: .init(string: text)))
+    }
+
+    static func playlist(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/vnd.apple.mpegurl"], body: .init(byteBuffer: .init(string: text)))
+    }
+
+    /// Serves bytes, honouring a single `bytes=a-b` range with 206.
+    static func bytes(_ data: [UInt8], range: String?, contentType: String) -> Response {
+        if let range, range.hasPrefix("bytes="), let dash = range.firstIndex(of: "-") {
+            let start = Int(range[range.index(range.startIndex, offsetBy: 6)..<dash]) ?? 0
+            let end = min(Int(range[range.index(after: dash)...]) ?? data.count - 1, data.count - 1)
+            let slice = Array(data[start...end])
+            return Response(
+                status: .partialContent,
+                headers: [.contentType: contentType, .contentRange: "bytes \(start)-\(end)/\(data.count)", .contentLength: "\(slice.count)"],
+                body: .init(byteBuffer: ByteBuffer(bytes: slice)))
+        }
+        return Response(
+            status: .ok, headers: [.contentType: contentType, .acceptRanges: "bytes", .contentLength: "\(data.count)"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,108 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import PitlaneCore
+import PitlaneServer
+import ServiceLifecycle
+
+/// An extractor backed by a closure: test sources whose results follow the fixture origin's state.
+struct ClosureExtractor: Extractor {
+    let body: @Sendable () -> [Candidate]
+    func extract(_ context: ExtractionContext) async throws -> [Candidate] { body() }
+}
+
+/// Runs the fixture origin and a Pitlane on loopback port 0, with a shared HTTP client for the test.
+struct ServerHarness {
+    let origin: FixtureOrigin
+    let pitlane: URL
+    let client: HTTPClient
+    let clock: ManualClock
+    let app: PitlaneApplication
+
+    struct Fetched {
+        var status: Int
+        var headers: [(String, String)]
+        var body: [UInt8]
+        var text: String { String(decoding: body, as: UTF8.self) }
+        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    }
+
+    func get(_ path: String, headers: [(String, String)] = []) async throws -> Fetched {
+        let url = path.hasPrefix("http") ? path : pitlane.absoluteString + path.drop { $0 == "/" }
+        var request = HTTPClientRequest(url: url)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await client.execute(request, timeout: .seconds(20))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return Fetched(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: body))
+    }
+
+    func post(_ path: String) async throws -> Fetched {
+        var request = HTTPClientRequest(url: pitlane.absoluteString + path.drop { $0 == "/" })
+        request.method = .POST
+        let response = try await client.execute(request, timeout: .seconds(20))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return Fetched(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: body))
+    }
+
+    /// Waits (bounded) until Pitlane's first discovery has registered the expected number of streams.
+    func waitForStreams(_ count: Int) async throws {
+        for _ in 0..<100 {
+            if await app.catalog.all().count >= count { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HarnessError.timedOut("streams were not discovered")
+    }
+
+    static func run(_ body: @Sendable (ServerHarness) async throws -> Void) async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let origin = FixtureOrigin()
+        let originGroup = ServiceGroup(configuration: .init(services: [origin.makeApplication()], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await originGroup.run() }
+            guard let originURL = await origin.address.wait() else { throw HarnessError.timedOut("origin") }
+
+            let clock = ManualClock(Date())
+            var configuration = Configuration()
+            configuration.server.port = 0
+            configuration.server.dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("pitlane-test-\(UUID())").path
+            configuration.refresh.minSpacing = 0
+            configuration.refresh.holdTimeout = 5
+            configuration.upstream.timeout = 5
+            let referer = HeaderProfile(["Referer": FixtureOrigin.referer])
+            @Sendable func candidate(_ path: String) -> [Candidate] {
+                [Candidate(url: URL(string: originURL.absoluteString + path + "?token=" + origin.currentToken)!, title: "Race", quality: "720p", key: "race")]
+            }
+            let sources = [
+                Source(id: "fixture", kind: "test", headers: referer, allowPrivate: true, extractor: ClosureExtractor { candidate("live/master.m3u8") }),
+                Source(id: "redirected", kind: "test", headers: referer, allowPrivate: true, extractor: ClosureExtractor { candidate("redirect/master.m3u8") }),
+                Source(id: "guarded", kind: "test", headers: referer, allowPrivate: false, extractor: ClosureExtractor { candidate("live/master.m3u8") }),
+                Source(id: "html", kind: "test", headers: referer, allowPrivate: true, extractor: ClosureExtractor { candidate("live/html.m3u8") }),
+            ]
+            let pitlane = try PitlaneApplication(configuration: configuration, clock: clock, extraSources: sources, logger: logger)
+            let pitlaneGroup = ServiceGroup(configuration: .init(services: [try await pitlane.makeApplication()], logger: logger))
+            group.addTask { try await pitlaneGroup.run() }
+            guard let pitlaneURL = await pitlane.address.wait() else { throw HarnessError.timedOut("pitlane") }
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            do {
+                let harness = ServerHarness(origin: origin, pitlane: pitlaneURL, client: client, clock: clock, app: pitlane)
+                try await harness.waitForStreams(8)
+                try await body(harness)
+            } catch {
+                try? await client.shutdown()
+                await pitlaneGroup.triggerGracefulShutdown()
+                await originGroup.triggerGracefulShutdown()
+                throw error
+            }
+            try await client.shutdown()
+            await pitlaneGroup.triggerGracefulShutdown()
+            await originGroup.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
+    }
+}
+
+enum HarnessError: Error {
+    case timedOut(String)
+}

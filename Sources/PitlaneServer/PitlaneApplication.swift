@@ -74,7 +74,8 @@ public struct PitlaneApplication: Sendable {
 
         let demoMedia = configuration.demo.enabled ? try DemoMedia.bundled() : nil
         // Created last: an AsyncHTTPClient must be shut down, so nothing may throw after this.
-        let upstream = upstreamOverride ?? HTTPUpstreamClient(readTimeout: .seconds(max(configuration.upstream.timeout, 20)), logger: logger)
+        let upstream =
+            upstreamOverride ?? HTTPUpstreamClient(readTimeout: .seconds(max(configuration.upstream.timeout, 20)), logger: logger)
         let proxy = HLSProxy(
             catalog: catalog, refresher: refresher, upstream: upstream, signer: signer, clock: clock,
             requestTimeout: .milliseconds(Int(configuration.upstream.timeout * 1000)), logger: logger)

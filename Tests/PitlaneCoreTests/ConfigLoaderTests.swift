@@ -54,7 +54,10 @@ struct ConfigLoaderTests {
         ("sources: [{kind: static}]", "sources[0].id: is required"),
         ("sources: [{id: a, kind: scraper, streams: []}]", "sources[0].kind: 'scraper' is not one of"),
         ("sources: [{id: a, kind: static}]", "sources[0].streams: a static source needs at least one stream"),
-        ("sources: [{id: a, kind: static, streams: [{url: 'ftp://x/y', title: t}]}]", "sources[0].streams[0].url: 'ftp://x/y' is not an http"),
+        (
+            "sources: [{id: a, kind: static, streams: [{url: 'ftp://x/y', title: t}]}]",
+            "sources[0].streams[0].url: 'ftp://x/y' is not an http"
+        ),
         ("sources: [{id: A B, kind: static, streams: [{url: 'http://x/y', title: t}]}]", "sources[0].id: 'A B' must be lowercase"),
         ("sources: [{id: demo, kind: static, streams: [{url: 'http://x/y', title: t}]}]", "sources[0].id: 'demo' is used twice"),
         ("server: [1, 2]", "server: must be a mapping"),

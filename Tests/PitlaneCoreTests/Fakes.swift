@@ -33,7 +33,9 @@ final class FakeUpstream: UpstreamClient, @unchecked Sendable {
             return self.handler
         }
         let reply = try handler(request)
-        return UpstreamResponse(status: reply.status, url: reply.finalURL ?? request.url, headers: reply.headers, body: UpstreamBody(bytes: Array(reply.body.utf8)))
+        return UpstreamResponse(
+            status: reply.status, url: reply.finalURL ?? request.url, headers: reply.headers,
+            body: UpstreamBody(bytes: Array(reply.body.utf8)))
     }
 }
 

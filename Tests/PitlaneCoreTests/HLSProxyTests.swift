@@ -25,7 +25,8 @@ final class ProxyHarness: @unchecked Sendable {
 
     let withExpiry: Bool
 
-    init(masterIsMedia: Bool = false, withExpiry: Bool = false, policy: RefreshPolicy = RefreshPolicy(minSpacing: 0, holdTimeout: 2)) async {
+    init(masterIsMedia: Bool = false, withExpiry: Bool = false, policy: RefreshPolicy = RefreshPolicy(minSpacing: 0, holdTimeout: 2)) async
+    {
         self.withExpiry = withExpiry
         let upstream = FakeUpstream { _ in .init(status: 500, body: "") }
         self.upstream = upstream
@@ -93,7 +94,8 @@ final class ProxyHarness: @unchecked Sendable {
 
     func variantPath() async throws -> String {
         let master = try await Self.text(proxy.master(stream: streamID))
-        return try #require(master.split(separator: "\n").first { $0.hasPrefix("v/") }).dropFirst(2).replacingOccurrences(of: ".m3u8", with: "")
+        return try #require(master.split(separator: "\n").first { $0.hasPrefix("v/") }).dropFirst(2).replacingOccurrences(
+            of: ".m3u8", with: "")
     }
 
     /// The handle tokens of the segments in the current variant playlist.

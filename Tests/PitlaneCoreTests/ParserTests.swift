@@ -29,7 +29,8 @@ struct ParserTests {
     }
 
     @Test func roundTripsUnchangedExceptLineEndings() throws {
-        let text = "#EXTM3U\r\n#EXT-X-TARGETDURATION:6\r\n#EXT-UNKNOWN-TAG\r\n# comment\r\n#EXTINF:6.0,Title, with comma\r\nhttps://a/b.ts?x=1\r\n"
+        let text =
+            "#EXTM3U\r\n#EXT-X-TARGETDURATION:6\r\n#EXT-UNKNOWN-TAG\r\n# comment\r\n#EXTINF:6.0,Title, with comma\r\nhttps://a/b.ts?x=1\r\n"
         let playlist = try PlaylistParser.parse(text)
         #expect(playlist.serialized() == text.replacingOccurrences(of: "\r\n", with: "\n"))
     }
@@ -50,7 +51,8 @@ struct ParserTests {
     }
 
     @Test func readsPlaylistProperties() throws {
-        let playlist = try PlaylistParser.parse("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:77\n#EXTINF:4,\na.ts\n#EXT-X-ENDLIST\n")
+        let playlist = try PlaylistParser.parse(
+            "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:77\n#EXTINF:4,\na.ts\n#EXT-X-ENDLIST\n")
         #expect(playlist.targetDuration == 4)
         #expect(playlist.mediaSequence == 77)
         #expect(playlist.hasEndList)

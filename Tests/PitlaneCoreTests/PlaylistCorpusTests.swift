@@ -52,7 +52,8 @@ struct PlaylistCorpusTests {
             for entry in index.entries { text += "# \(entry.key) \(entry.kind) \(entry.upstream.absoluteString)\n" }
             return text
         case .media:
-            let rewriter = MediaRewriter(stream: stream, variant: testCase.variant ?? "v1", isSubtitles: testCase.subtitles, signer: TestSupport.signer)
+            let rewriter = MediaRewriter(
+                stream: stream, variant: testCase.variant ?? "v1", isSubtitles: testCase.subtitles, signer: TestSupport.signer)
             let rewritten = rewriter.rewrite(playlist, baseURL: testCase.base) { url in
                 url.path.contains("unknown") ? nil : "key-" + url.deletingLastPathComponent().lastPathComponent
             }

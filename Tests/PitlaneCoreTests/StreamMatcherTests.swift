@@ -3,7 +3,9 @@ import PitlaneCore
 import Testing
 
 struct StreamMatcherTests {
-    func stream(key: String? = nil, title: String = "Race", quality: String? = "1080p", url: String = "https://a.example.com/race/1080.m3u8?t=old")
+    func stream(
+        key: String? = nil, title: String = "Race", quality: String? = "1080p", url: String = "https://a.example.com/race/1080.m3u8?t=old"
+    )
         -> StreamDescriptor
     {
         StreamDescriptor(id: "x", source: "src", title: title, quality: quality, key: key, upstream: URL(string: url)!)

@@ -67,7 +67,9 @@ struct TokenRefresherTests {
         ])
         let refresher = await setUp(extractor)
         for record in await catalog.all() { await catalog.touch(record.descriptor.id, now: clock.now(), lease: 60) }
-        extractor.set([Candidate(url: url("a2"), title: "World", key: "world"), Candidate(url: url("b2"), title: "Onboard", key: "onboard")])
+        extractor.set([
+            Candidate(url: url("a2"), title: "World", key: "world"), Candidate(url: url("b2"), title: "Onboard", key: "onboard"),
+        ])
         clock.advance(by: 10)
         #expect(await refresher.refresh(source: "src", reason: .rejected))
         #expect(extractor.runCount == 2)

@@ -66,12 +66,14 @@ final class FixtureOrigin: @unchecked Sendable {
                     seg41.\(ext)?token=\(token)
                     """)
             case "html.m3u8":
-                return Response(status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: .init(string: "<html>nope</html>")))
+                return Response(
+                    status: .ok, headers: [.contentType: "text/html"], body: .init(byteBuffer: .init(string: "<html>nope</html>")))
             default:
                 guard file.hasPrefix("seg"), let number = Int(file.dropFirst(3).prefix { $0.isNumber }) else {
                     return Self.plain(.notFound, "no")
                 }
-                return Self.bytes(Self.segment(number), range: request.headers[.range], contentType: file.hasSuffix(".png") ? "image/png" : "video/mp2t")
+                return Self.bytes(
+                    Self.segment(number), range: request.headers[.range], contentType: file.hasSuffix(".png") ? "image/png" : "video/mp2t")
             }
         }
         return Application(
@@ -99,7 +101,9 @@ final class FixtureOrigin: @unchecked Sendable {
             let slice = Array(data[start...end])
             return Response(
                 status: .partialContent,
-                headers: [.contentType: contentType, .contentRange: "bytes \(start)-\(end)/\(data.count)", .contentLength: "\(slice.count)"],
+                headers: [
+                    .contentType: contentType, .contentRange: "bytes \(start)-\(end)/\(data.count)", .contentLength: "\(slice.count)",
+                ],
                 body: .init(byteBuffer: ByteBuffer(bytes: slice)))
         }
         return Response(

@@ -72,13 +72,25 @@ struct ServerHarness {
             configuration.upstream.timeout = 5
             let referer = HeaderProfile(["Referer": FixtureOrigin.referer])
             @Sendable func candidate(_ path: String) -> [Candidate] {
-                [Candidate(url: URL(string: originURL.absoluteString + path + "?token=" + origin.currentToken)!, title: "Race", quality: "720p", key: "race")]
+                [
+                    Candidate(
+                        url: URL(string: originURL.absoluteString + path + "?token=" + origin.currentToken)!, title: "Race",
+                        quality: "720p", key: "race")
+                ]
             }
             let sources = [
-                Source(id: "fixture", kind: "test", headers: referer, allowPrivate: true, extractor: ClosureExtractor { candidate("live/master.m3u8") }),
-                Source(id: "redirected", kind: "test", headers: referer, allowPrivate: true, extractor: ClosureExtractor { candidate("redirect/master.m3u8") }),
-                Source(id: "guarded", kind: "test", headers: referer, allowPrivate: false, extractor: ClosureExtractor { candidate("live/master.m3u8") }),
-                Source(id: "html", kind: "test", headers: referer, allowPrivate: true, extractor: ClosureExtractor { candidate("live/html.m3u8") }),
+                Source(
+                    id: "fixture", kind: "test", headers: referer, allowPrivate: true,
+                    extractor: ClosureExtractor { candidate("live/master.m3u8") }),
+                Source(
+                    id: "redirected", kind: "test", headers: referer, allowPrivate: true,
+                    extractor: ClosureExtractor { candidate("redirect/master.m3u8") }),
+                Source(
+                    id: "guarded", kind: "test", headers: referer, allowPrivate: false,
+                    extractor: ClosureExtractor { candidate("live/master.m3u8") }),
+                Source(
+                    id: "html", kind: "test", headers: referer, allowPrivate: true,
+                    extractor: ClosureExtractor { candidate("live/html.m3u8") }),
             ]
             let pitlane = try PitlaneApplication(configuration: configuration, clock: clock, extraSources: sources, logger: logger)
             let pitlaneGroup = ServiceGroup(configuration: .init(services: [try await pitlane.makeApplication()], logger: logger))

@@ -56,7 +56,8 @@ public enum ConfigLoader {
             for (index, item) in try sources.sequence().enumerated() {
                 let source = try parseSource(item)
                 guard seen.insert(source.id).inserted, source.id != "demo" else {
-                    throw ConfigError(key: "sources[\(index)].id", message: "'\(source.id)' is used twice (\"demo\" is the built-in source)")
+                    throw ConfigError(
+                        key: "sources[\(index)].id", message: "'\(source.id)' is used twice (\"demo\" is the built-in source)")
                 }
                 config.sources.append(source)
             }
@@ -111,7 +112,11 @@ struct Reader {
 
         func optional(_ key: String) -> Reader? {
             guard let node = pairs.first(where: { $0.0 == key })?.1 else { return nil }
-            if case .scalar(let scalar) = node, scalar.tag == .implicit || scalar.tag.rawValue.hasSuffix(":null"), ["", "~", "null", "Null", "NULL"].contains(scalar.string), scalar.style == .plain { return nil }
+            if case .scalar(let scalar) = node, scalar.tag == .implicit || scalar.tag.rawValue.hasSuffix(":null"),
+                ["", "~", "null", "Null", "NULL"].contains(scalar.string), scalar.style == .plain
+            {
+                return nil
+            }
             return Reader(node, path: path.isEmpty ? key : "\(path).\(key)")
         }
 
@@ -194,7 +199,8 @@ struct Reader {
 
     func httpURL() throws(ConfigError) -> URL {
         let text = try string()
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil else {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host != nil
+        else {
             throw fail("'\(text)' is not an http or https URL")
         }
         return url

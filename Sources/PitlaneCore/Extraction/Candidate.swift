@@ -45,7 +45,9 @@ public struct Candidate: Sendable, Equatable {
     /// When the extractor knows the token's expiry better than the URL reveals it.
     public var expiresAt: Date?
 
-    public init(url: URL, title: String, quality: String? = nil, key: String? = nil, headers: HeaderProfile = .init(), expiresAt: Date? = nil) {
+    public init(
+        url: URL, title: String, quality: String? = nil, key: String? = nil, headers: HeaderProfile = .init(), expiresAt: Date? = nil
+    ) {
         self.url = url
         self.title = title
         self.quality = quality

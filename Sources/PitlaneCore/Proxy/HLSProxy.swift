@@ -87,12 +87,16 @@ public final class HLSProxy: Sendable {
             var url = URL(string: handle.url)
             var response = try await send(url, record: record, range: range)
             if Self.rejectionStatuses.contains(response.status) {
-                logger.info("upstream rejected resource", metadata: ["stream": "\(id)", "status": "\(response.status)", "msn": "\(handle.msn ?? -1)"])
+                logger.info(
+                    "upstream rejected resource",
+                    metadata: ["stream": "\(id)", "status": "\(response.status)", "msn": "\(handle.msn ?? -1)"])
                 (url, response) = try await recoverResource(handle, rejectedURL: url, range: range)
             }
             guard response.status == 200 || response.status == 206 else {
                 if response.status >= 500 { throw ProxyFailure.upstreamStatus(response.status) }
-                if response.status == 416 { return ProxyReply(status: 416, headers: passthroughHeaders(response.headers, ext: ext), body: .text("")) }
+                if response.status == 416 {
+                    return ProxyReply(status: 416, headers: passthroughHeaders(response.headers, ext: ext), body: .text(""))
+                }
                 throw ProxyFailure.upstreamStatus(response.status)
             }
             logger.debug(
@@ -133,7 +137,8 @@ public final class HLSProxy: Sendable {
     /// Finds the handle's resource in the stream's current media playlist by its position.
     private func relocate(_ handle: ResourceHandle) async throws -> URL? {
         guard let variant = handle.variant, let msn = handle.msn, let record = await catalog.record(handle.stream) else { return nil }
-        let (playlist, finalURL, _) = try await fetchVariant(handle.stream, key: variant, record: record, directives: [], allowRefresh: false)
+        let (playlist, finalURL, _) = try await fetchVariant(
+            handle.stream, key: variant, record: record, directives: [], allowRefresh: false)
         guard let uri = MediaPlaylistWalker.locate(kind: handle.kind, msn: msn, part: handle.part, in: playlist) else { return nil }
         return URIResolver.resolve(uri, against: finalURL)
     }
@@ -194,7 +199,9 @@ public final class HLSProxy: Sendable {
         let (playlist, finalURL, _) = try await fetchWithRefresh(id, initial: record, allowRefresh: allowRefresh) { current in
             let index = try await self.index(for: current)
             box.set(index)
-            guard let entry = index.entry(forKey: key) else { throw ProxyFailure(status: 404, message: "stream \(id) has no variant \(key)") }
+            guard let entry = index.entry(forKey: key) else {
+                throw ProxyFailure(status: 404, message: "stream \(id) has no variant \(key)")
+            }
             return Self.appending(directives, to: entry.upstream)
         }
         return (playlist, finalURL, box.get() ?? MasterIndex(entries: []))
@@ -244,7 +251,10 @@ public final class HLSProxy: Sendable {
     private func passthroughHeaders(_ upstream: HeaderProfile, ext: String) -> HeaderProfile {
         var headers = HeaderProfile()
         let upstreamType = upstream.value(for: "Content-Type")
-        let disguised = upstreamType.map { $0.hasPrefix("image/") || $0.hasPrefix("text/html") || $0.hasPrefix("text/css") || $0.hasPrefix("application/javascript") } ?? true
+        let disguised =
+            upstreamType.map {
+                $0.hasPrefix("image/") || $0.hasPrefix("text/html") || $0.hasPrefix("text/css") || $0.hasPrefix("application/javascript")
+            } ?? true
         let generic = upstreamType.map { $0.hasPrefix("application/octet-stream") || $0.hasPrefix("binary/") } ?? true
         let type = (disguised || generic) ? MediaExtension.contentType(forExtension: ext) : upstreamType!
         headers.headers.append(.init(name: "Content-Type", value: type))
@@ -262,7 +272,9 @@ public final class HLSProxy: Sendable {
             failure = .from(error)
         }
         if failure.status != 404 {
-            logger.warning("proxy failure", metadata: ["stream": "\(stream)", "what": "\(what)", "status": "\(failure.status)", "reason": "\(failure.message)"])
+            logger.warning(
+                "proxy failure",
+                metadata: ["stream": "\(stream)", "what": "\(what)", "status": "\(failure.status)", "reason": "\(failure.message)"])
         }
         return .failure(failure)
     }

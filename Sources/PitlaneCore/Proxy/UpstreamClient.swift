@@ -47,7 +47,8 @@ public enum UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .timeout: "the upstream did not answer in time"
-        case .refusedAddress(let host): "refused to connect to \(host): a loopback, private or link-local address (set allow_private on the source to allow it)"
+        case .refusedAddress(let host):
+            "refused to connect to \(host): a loopback, private or link-local address (set allow_private on the source to allow it)"
         case .tooManyRedirects: "too many redirects"
         case .bodyTooLarge(let limit): "the body is larger than \(limit) bytes"
         case .connection(let reason): "connection failed: \(reason)"

@@ -13,7 +13,10 @@ public struct RefreshPolicy: Sendable, Equatable {
     /// The share of a token's remaining lifetime after which it is refreshed.
     public var lifetimeShare: Double
 
-    public init(interval: TimeInterval = 240, lease: TimeInterval = 60, minSpacing: TimeInterval = 3, holdTimeout: TimeInterval = 8, lifetimeShare: Double = 0.75) {
+    public init(
+        interval: TimeInterval = 240, lease: TimeInterval = 60, minSpacing: TimeInterval = 3, holdTimeout: TimeInterval = 8,
+        lifetimeShare: Double = 0.75
+    ) {
         self.interval = interval
         self.lease = lease
         self.minSpacing = minSpacing

@@ -108,7 +108,8 @@ public actor TokenRefresher {
                     $0.refresh.nextRefresh = policy.retryAfterFailure(now, expiresAt: $0.refresh.expiresAt)
                 }
             }
-            logger.warning("refresh failed", metadata: ["source": "\(source.id)", "reason": "\(reason.rawValue)", "error": "\(failure.message)"])
+            logger.warning(
+                "refresh failed", metadata: ["source": "\(source.id)", "reason": "\(reason.rawValue)", "error": "\(failure.message)"])
             return false
         case .success(let candidates):
             var allMatched = true

@@ -68,7 +68,9 @@ struct DemoController<Context: RequestContext>: Sendable {
     }
 
     private static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: message + "\n")))
+        Response(
+            status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: message + "\n")))
     }
 }
 
@@ -93,7 +95,9 @@ struct DemoMedia: Sendable {
 
     static func bundled() throws -> DemoMedia {
         // Where `.copy("Resources")` lands differs between platforms' Bundle implementations.
-        let candidates = [Bundle.module.bundleURL.appendingPathComponent("Resources/demo"), Bundle.module.resourceURL?.appendingPathComponent("demo")]
+        let candidates = [
+            Bundle.module.bundleURL.appendingPathComponent("Resources/demo"), Bundle.module.resourceURL?.appendingPathComponent("demo"),
+        ]
         guard let directory = candidates.compactMap({ $0 }).first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
             throw DemoMediaError.missing(Bundle.module.bundleURL.appendingPathComponent("Resources/demo").path)
         }

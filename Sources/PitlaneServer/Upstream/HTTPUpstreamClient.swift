@@ -50,7 +50,8 @@ public final class HTTPUpstreamClient: UpstreamClient {
             if (300..<400).contains(response.status.code), response.status.code != 304,
                 let location = response.headers.first(name: "Location"), let next = URL(string: location, relativeTo: url)?.absoluteURL
             {
-                logger.debug("following redirect", metadata: ["from": "\(URIResolver.redacted(url))", "to": "\(URIResolver.redacted(next))"])
+                logger.debug(
+                    "following redirect", metadata: ["from": "\(URIResolver.redacted(url))", "to": "\(URIResolver.redacted(next))"])
                 url = next
                 continue
             }
@@ -88,7 +89,8 @@ public final class HTTPUpstreamClient: UpstreamClient {
             var cursor: UnsafeMutablePointer<addrinfo>? = first
             while let info = cursor {
                 var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-                if getnameinfo(info.pointee.ai_addr, info.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
+                if getnameinfo(info.pointee.ai_addr, info.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0
+                {
                     addresses.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
                 }
                 cursor = info.pointee.ai_next

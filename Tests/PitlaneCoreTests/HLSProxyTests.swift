@@ -211,10 +211,25 @@ struct HLSProxyTests {
         #expect(last.url.query?.contains("evil") == false)
     }
 
-    @Test func anUnknownVariantIs404() async throws {
+    @Test func aVariantWhoseAttributesChangedFallsBackToTheNearestOneAndAMissingKindIs404() async throws {
         let harness = await ProxyHarness()
         _ = try await harness.variantPath()
-        #expect(await harness.proxy.variant(stream: harness.streamID, key: "v999-deadbeef").status == 404)
+        #expect(await harness.proxy.variant(stream: harness.streamID, key: "v2900000-deadbeef").status == 200)
+        #expect(await harness.proxy.variant(stream: harness.streamID, key: "t-deadbeef").status == 404)
+        #expect(await harness.proxy.variant(stream: harness.streamID, key: "").status == 404)
+    }
+
+    @Test func nearestBandwidthWinsAmongSeveralVariants() {
+        let index = MasterIndex(entries: [
+            .init(key: "v800000-aaaa", kind: .variant, upstream: URL(string: "https://x/low.m3u8")!),
+            .init(key: "v3000000-bbbb", kind: .variant, upstream: URL(string: "https://x/high.m3u8")!),
+            .init(key: "a-cccc", kind: .rendition(type: "AUDIO"), upstream: URL(string: "https://x/audio.m3u8")!),
+        ])
+        #expect(index.entry(forKey: "v2500000-zzzz")?.upstream.lastPathComponent == "high.m3u8")
+        #expect(index.entry(forKey: "v900000-zzzz")?.upstream.lastPathComponent == "low.m3u8")
+        #expect(index.entry(forKey: "a-zzzz")?.upstream.lastPathComponent == "audio.m3u8")
+        #expect(index.entry(forKey: "main")?.upstream.lastPathComponent == "low.m3u8")
+        #expect(index.entry(forKey: "i100-zzzz") == nil)
     }
 
     @Test func aKnownExpiredTokenIsRefreshedBeforeTheMasterIsFetched() async throws {

@@ -97,19 +97,19 @@ struct ServerHarness {
             group.addTask { try await pitlaneGroup.run() }
             guard let pitlaneURL = await pitlane.address.wait() else { throw HarnessError.timedOut("pitlane") }
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            let outcome: Result<Void, Error>
             do {
                 let harness = ServerHarness(origin: origin, pitlane: pitlaneURL, client: client, clock: clock, app: pitlane)
                 try await harness.waitForStreams(8)
                 try await body(harness)
+                outcome = .success(())
             } catch {
-                try? await client.shutdown()
-                await pitlaneGroup.triggerGracefulShutdown()
-                await originGroup.triggerGracefulShutdown()
-                throw error
+                outcome = .failure(error)
             }
-            try await client.shutdown()
+            try? await client.shutdown()
             await pitlaneGroup.triggerGracefulShutdown()
             await originGroup.triggerGracefulShutdown()
+            try outcome.get()
             try await group.waitForAll()
         }
     }

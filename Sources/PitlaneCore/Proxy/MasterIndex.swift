@@ -16,6 +16,12 @@ public struct MasterIndex: Sendable, Equatable {
         public var kind: EntryKind
         public var upstream: URL
 
+        public init(key: String, kind: EntryKind, upstream: URL) {
+            self.key = key
+            self.kind = kind
+            self.upstream = upstream
+        }
+
         public var isSubtitles: Bool { kind == .rendition(type: "SUBTITLES") }
     }
 
@@ -33,8 +39,22 @@ public struct MasterIndex: Sendable, Equatable {
         MasterIndex(entries: [Entry(key: singleVariantKey, kind: .variant, upstream: mediaURL)])
     }
 
+    /// The entry for a key. When a refreshed master changed a variant's attributes (a CDN re-encoding at
+    /// another bitrate, say), the key no longer matches exactly; the player then gets the entry of the same
+    /// kind with the nearest bandwidth rather than a fatal 404.
     public func entry(forKey key: String) -> Entry? {
-        entries.first { $0.key == key }
+        if let exact = entries.first(where: { $0.key == key }) { return exact }
+        if key == Self.singleVariantKey { return entries.first { $0.kind == .variant } }
+        guard let kind = key.first else { return nil }
+        let sameKind = entries.filter { $0.key.first == kind && $0.key != Self.singleVariantKey }
+        if sameKind.count <= 1 { return sameKind.first }
+        guard let wanted = Self.bandwidth(in: key) else { return nil }
+        return sameKind.min { abs((Self.bandwidth(in: $0.key) ?? 0) - wanted) < abs((Self.bandwidth(in: $1.key) ?? 0) - wanted) }
+    }
+
+    /// The bandwidth written into a variant key (`v3000000-1a2b3c4d`).
+    static func bandwidth(in key: String) -> Int? {
+        Int(key.dropFirst().prefix { $0.isNumber })
     }
 
     /// The key of the entry whose upstream has the same scheme, host and path (tokens differ between

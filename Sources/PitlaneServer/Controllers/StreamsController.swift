@@ -8,54 +8,35 @@ struct StreamsController<Context: RequestContext>: Sendable {
     let refresher: TokenRefresher
     let clock: any WallClock
 
-    struct Summary: Encodable {
+    /// A stream as the API shows it: the list gives the summary, `/api/streams/{id}` adds `active` and
+    /// `refresh`. Unknown values are written as null, never left out, so clients see every field.
+    struct StreamJSON: Encodable {
         var id: String
         var source: String
         var title: String
         var quality: String?
         var playlist: String
-    }
+        var detail: (active: Bool, refresh: RefreshState)?
 
-    struct RefreshInfo: Encodable {
-        var count: Int
-        var lastRefreshed: Date?
-        var nextRefresh: Date?
-        var expiresAt: Date?
-        var lastError: String?
+        enum Keys: String, CodingKey { case id, source, title, quality, playlist, active, refresh }
+        enum RefreshKeys: String, CodingKey { case count, lastRefreshed, nextRefresh, expiresAt, lastError }
 
         func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(count, forKey: .count)
-            try container.encode(lastRefreshed, forKey: .lastRefreshed)
-            try container.encode(nextRefresh, forKey: .nextRefresh)
-            try container.encode(expiresAt, forKey: .expiresAt)
-            try container.encode(lastError, forKey: .lastError)
-        }
-
-        enum CodingKeys: String, CodingKey { case count, lastRefreshed, nextRefresh, expiresAt, lastError }
-    }
-
-    struct Detail: Encodable {
-        var id: String
-        var source: String
-        var title: String
-        var quality: String?
-        var playlist: String
-        var active: Bool
-        var refresh: RefreshInfo
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
+            var container = encoder.container(keyedBy: Keys.self)
             try container.encode(id, forKey: .id)
             try container.encode(source, forKey: .source)
             try container.encode(title, forKey: .title)
             try container.encode(quality, forKey: .quality)
             try container.encode(playlist, forKey: .playlist)
+            guard let (active, state) = detail else { return }
             try container.encode(active, forKey: .active)
-            try container.encode(refresh, forKey: .refresh)
+            var refresh = container.nestedContainer(keyedBy: RefreshKeys.self, forKey: .refresh)
+            try refresh.encode(state.count, forKey: .count)
+            try refresh.encode(state.lastRefreshed, forKey: .lastRefreshed)
+            try refresh.encode(state.nextRefresh, forKey: .nextRefresh)
+            try refresh.encode(state.expiresAt, forKey: .expiresAt)
+            try refresh.encode(state.lastError, forKey: .lastError)
         }
-
-        enum CodingKeys: String, CodingKey { case id, source, title, quality, playlist, active, refresh }
     }
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -67,18 +48,14 @@ struct StreamsController<Context: RequestContext>: Sendable {
     static func playlistPath(_ id: String) -> String { "/hls/\(id)/master.m3u8" }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
-        let streams = await catalog.all().map {
-            Summary(
-                id: $0.descriptor.id, source: $0.descriptor.source, title: $0.descriptor.title, quality: $0.descriptor.quality,
-                playlist: Self.playlistPath($0.descriptor.id))
-        }
+        let streams = await catalog.all().map { describe($0, detailed: false) }
         return JSONResponse.encode(["streams": streams])
     }
 
     @Sendable func detail(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
         guard let record = await catalog.record(id) else { return JSONResponse.error("no stream \(id)", status: .notFound) }
-        return JSONResponse.encode(describe(record))
+        return JSONResponse.encode(describe(record, detailed: true))
     }
 
     /// Re-runs the stream's source now (for API users and the web app's recovery).
@@ -87,16 +64,14 @@ struct StreamsController<Context: RequestContext>: Sendable {
         guard await catalog.record(id) != nil else { return JSONResponse.error("no stream \(id)", status: .notFound) }
         await refresher.refresh(stream: id, reason: .manual)
         guard let record = await catalog.record(id) else { return JSONResponse.error("no stream \(id)", status: .notFound) }
-        return JSONResponse.encode(describe(record), status: record.refresh.lastError == nil ? .ok : .badGateway)
+        return JSONResponse.encode(describe(record, detailed: true), status: record.refresh.lastError == nil ? .ok : .badGateway)
     }
 
-    func describe(_ record: StreamRecord) -> Detail {
-        let state = record.refresh
-        return Detail(
-            id: record.descriptor.id, source: record.descriptor.source, title: record.descriptor.title, quality: record.descriptor.quality,
-            playlist: Self.playlistPath(record.descriptor.id), active: state.isActive(at: clock.now()),
-            refresh: RefreshInfo(
-                count: state.count, lastRefreshed: state.lastRefreshed, nextRefresh: state.nextRefresh, expiresAt: state.expiresAt,
-                lastError: state.lastError))
+    func describe(_ record: StreamRecord, detailed: Bool) -> StreamJSON {
+        let descriptor = record.descriptor
+        return StreamJSON(
+            id: descriptor.id, source: descriptor.source, title: descriptor.title, quality: descriptor.quality,
+            playlist: Self.playlistPath(descriptor.id),
+            detail: detailed ? (record.refresh.isActive(at: clock.now()), record.refresh) : nil)
     }
 }

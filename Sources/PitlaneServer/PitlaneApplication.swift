@@ -93,7 +93,7 @@ public struct PitlaneApplication: Sendable {
         let host = configuration.server.host
         let logger = self.logger
         var app = Application(
-            router: router,
+            responder: HeadAsGetResponder(base: router.buildResponder()),
             configuration: .init(address: .hostname(host, port: configuration.server.port), serverName: "Pitlane"),
             services: [refreshService],
             onServerRunning: { channel in

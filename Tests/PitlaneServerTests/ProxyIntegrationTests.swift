@@ -139,6 +139,9 @@ struct ProxyIntegrationTests {
             #expect(health.status == 200 && health.text.contains("\"status\":\"ok\""))
             let index = try await harness.get("/")
             #expect(index.status == 200 && index.text.contains("/hls/demo-world/master.m3u8"))
+            let head = try await harness.send(.HEAD, "/hls/demo-world/master.m3u8")
+            #expect(head.status == 200 && head.body.isEmpty)
+            #expect(head.header("Content-Type") == "application/vnd.apple.mpegurl")
             let refresh = try await harness.post("/api/streams/demo-world/refresh")
             #expect(refresh.status == 200 && refresh.text.contains("\"count\":1"))
         }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import PitlaneCore
 import PitlaneServer
 import ServiceLifecycle
@@ -29,19 +30,20 @@ struct ServerHarness {
     }
 
     func get(_ path: String, headers: [(String, String)] = []) async throws -> Fetched {
-        let url = path.hasPrefix("http") ? path : pitlane.absoluteString + path.drop { $0 == "/" }
-        var request = HTTPClientRequest(url: url)
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await client.execute(request, timeout: .seconds(20))
-        let body = try await response.body.collect(upTo: 16 << 20)
-        return Fetched(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: body))
+        try await send(.GET, path, headers: headers)
     }
 
     func post(_ path: String) async throws -> Fetched {
-        var request = HTTPClientRequest(url: pitlane.absoluteString + path.drop { $0 == "/" })
-        request.method = .POST
+        try await send(.POST, path)
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = []) async throws -> Fetched {
+        let url = path.hasPrefix("http") ? path : pitlane.absoluteString + path.drop { $0 == "/" }
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         let response = try await client.execute(request, timeout: .seconds(20))
-        let body = try await response.body.collect(upTo: 1 << 20)
+        let body = try await response.body.collect(upTo: 16 << 20)
         return Fetched(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: body))
     }
 

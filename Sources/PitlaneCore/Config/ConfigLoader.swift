@@ -6,6 +6,7 @@ import Yams
 public enum ConfigLoader {
     public static func load(file path: String) throws(ConfigError) -> Configuration {
         let text: String
+        guard FileManager.default.fileExists(atPath: path) else { throw ConfigError(file: path, key: "", message: "no such file") }
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {

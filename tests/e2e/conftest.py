@@ -58,7 +58,8 @@ class Pitlane:
         raise RuntimeError(f"{stream_id} never appeared")
 
     def logs(self) -> str:
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return self.log_path.read_text()
 
     def stop(self):

@@ -49,7 +49,6 @@ public struct PitlaneApplication: Sendable {
         let secret = SecretStore.load(configured: configuration.secret, dataDir: dataDir, logger: logger)
         let signer = HandleSigner(secret: secret)
         let demoTokens = DemoTokens(secret: secret)
-        var sourceIDs: [String] = []
         let address = self.address
         if configuration.demo.enabled {
             let extractor = DemoExtractor(
@@ -57,25 +56,19 @@ public struct PitlaneApplication: Sendable {
                 tokenTTL: configuration.demo.tokenTTL)
             await refresher.register(
                 Source(id: "demo", kind: "demo", title: "Pitlane demo", allowPrivate: true, timeout: .seconds(5), extractor: extractor))
-            sourceIDs.append("demo")
         }
-        for source in configuration.sources where source.enabled {
-            let candidates = source.streams.map { Candidate(url: $0.url, title: $0.title, quality: $0.quality, key: $0.key) }
-            await refresher.register(
-                Source(
-                    id: source.id, kind: source.kind, title: source.title, headers: source.headers, allowPrivate: source.allowPrivate,
-                    timeout: .milliseconds(Int(source.timeout * 1000)), extractor: StaticExtractor(candidates: candidates)))
-            sourceIDs.append(source.id)
+        for source in configuration.sources {
+            await refresher.register(try ExtractorRegistry.builtIn.makeSource(source))
         }
         for source in extraSources {
             await refresher.register(source)
-            sourceIDs.append(source.id)
         }
 
         let demoMedia = configuration.demo.enabled ? try DemoMedia.bundled() : nil
         // Created last: an AsyncHTTPClient must be shut down, so nothing may throw after this.
         let upstream =
             upstreamOverride ?? HTTPUpstreamClient(readTimeout: .seconds(max(configuration.upstream.timeout, 20)), logger: logger)
+        await refresher.setUpstream(upstream)
         let proxy = HLSProxy(
             catalog: catalog, refresher: refresher, upstream: upstream, signer: signer, clock: clock,
             requestTimeout: .milliseconds(Int(configuration.upstream.timeout * 1000)), logger: logger)
@@ -84,12 +77,14 @@ public struct PitlaneApplication: Sendable {
         HomeController<BasicRequestContext>(catalog: catalog).addRoutes(to: router)
         HLSController<BasicRequestContext>(proxy: proxy).addRoutes(to: router.group("hls"))
         StreamsController<BasicRequestContext>(catalog: catalog, refresher: refresher, clock: clock).addRoutes(to: router.group("api"))
+        SourcesController<BasicRequestContext>(refresher: refresher).addRoutes(to: router.group("api"))
+        PlaylistController<BasicRequestContext>(catalog: catalog).addRoutes(to: router)
         if let demoMedia {
             DemoController<BasicRequestContext>(media: demoMedia, tokens: demoTokens, clock: clock)
                 .addRoutes(to: router.group("demo"))
         }
 
-        let refreshService = RefreshService(refresher: refresher, sources: sourceIDs, address: address, tick: .seconds(1), logger: logger)
+        let refreshService = RefreshService(refresher: refresher, address: address, tick: .seconds(1), logger: logger)
         let host = configuration.server.host
         let logger = self.logger
         var app = Application(

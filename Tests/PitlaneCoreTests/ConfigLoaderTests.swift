@@ -53,7 +53,21 @@ struct ConfigLoaderTests {
         ("sources: {id: x}", "sources: must be a list"),
         ("sources: [{kind: static}]", "sources[0].id: is required"),
         ("sources: [{id: a, kind: scraper, streams: []}]", "sources[0].kind: 'scraper' is not one of"),
-        ("sources: [{id: a, kind: static}]", "sources[0].streams: a static source needs at least one stream"),
+        ("sources: [{id: a, kind: static}]", "sources[0].streams: is required"),
+        ("sources: [{id: a, kind: static, streams: []}]", "sources[0].streams: a static source needs at least one stream"),
+        ("sources: [{id: a, kind: static, url: 'http://x/', streams: []}]", "sources[0].url: unknown key for kind static"),
+        ("sources: [{id: a, kind: page}]", "sources[0].url: is required"),
+        (
+            "sources: [{id: a, kind: page, url: 'http://x/', pattern: '(unclosed'}]",
+            "sources[0].pattern: '(unclosed' is not a valid regular expression"
+        ),
+        ("sources: [{id: a, kind: page, url: 'http://x/', iframe_depth: 9}]", "sources[0].iframe_depth: must be between 0 and 5"),
+        (
+            "sources: [{id: a, kind: json, url: 'http://x/', items: 'a[x]', fields: {url: u}}]",
+            "sources[0].items: 'a[x]': [x] must be [*] or a number"
+        ),
+        ("sources: [{id: a, kind: json, url: 'http://x/', items: 'a[*]', fields: {title: t}}]", "sources[0].fields.url: is required"),
+        ("sources: [{id: a, kind: m3u, url: 'http://x/', streams: []}]", "sources[0].streams: unknown key for kind m3u"),
         (
             "sources: [{id: a, kind: static, streams: [{url: 'ftp://x/y', title: t}]}]",
             "sources[0].streams[0].url: 'ftp://x/y' is not an http"
@@ -69,6 +83,29 @@ struct ConfigLoaderTests {
         } throws: { error in
             "\(error)".hasPrefix(message) || "\(error)".contains(message)
         }
+    }
+
+    @Test func readsEveryKind() throws {
+        let config = try ConfigLoader.parse(
+            """
+            sources:
+              - {id: tv, kind: page, url: "https://tv.example.com/live", pattern: 'https?://[^"]+/playlist\\.php\\?id=\\d+', iframe_depth: 3}
+              - id: api
+                kind: json
+                url: https://api.example.com/events
+                body: '{"live": true}'
+                items: data.events[*].streams[*]
+                fields: {url: hls, title: name, quality: quality, key: id}
+              - {id: list, kind: m3u, url: "https://lists.example.com/f1.m3u", enabled: false}
+            """)
+        let page = config.sources[0]
+        #expect(page.kind == "page" && page.url?.host == "tv.example.com" && page.iframeDepth == 3)
+        #expect(page.pattern == #"https?://[^"]+/playlist\.php\?id=\d+"#)
+        let api = config.sources[1]
+        #expect(api.items == "data.events[*].streams[*]" && api.body == #"{"live": true}"#)
+        #expect(api.fields == Configuration.JSONFields(url: "hls", title: "name", quality: "quality", key: "id"))
+        #expect(config.sources[2].kind == "m3u" && !config.sources[2].enabled)
+        for source in config.sources { _ = try ExtractorRegistry.builtIn.makeSource(source) }
     }
 
     @Test func namesTheFile() throws {

@@ -66,13 +66,17 @@ public enum ConfigLoader {
         return config
     }
 
+    static let commonSourceKeys: Set<String> = ["id", "kind", "title", "enabled", "headers", "allow_private", "timeout"]
+
     private static func parseSource(_ reader: Reader) throws(ConfigError) -> Configuration.SourceConfig {
-        let map = try reader.mapping(allowed: ["id", "kind", "title", "enabled", "headers", "allow_private", "timeout", "streams"])
+        let kinds = Configuration.sourceKinds
+        let loose = try reader.mapping(allowed: commonSourceKeys.union(kinds.values.reduce(into: Set<String>()) { $0.formUnion($1) }))
+        let kind = try loose.required("kind").oneOf(kinds.keys.sorted())
+        let map = try reader.mapping(allowed: commonSourceKeys.union(kinds[kind] ?? []), context: "for kind \(kind)")
         let id = try map.required("id").string()
         guard id.range(of: "^[a-z0-9][a-z0-9_-]*$", options: .regularExpression) != nil else {
             throw ConfigError(key: map.path + ".id", message: "'\(id)' must be lowercase letters, digits, '-' or '_'")
         }
-        let kind = try map.required("kind").oneOf(Configuration.sourceKinds)
         var source = Configuration.SourceConfig(id: id, kind: kind)
         source.title = try map.optional("title")?.string()
         if let value = try map.optional("enabled")?.bool() { source.enabled = value }
@@ -81,17 +85,41 @@ public enum ConfigLoader {
         if let headers = map.optional("headers") {
             source.headers = HeaderProfile(try headers.stringPairs().map { .init(name: $0.0, value: $0.1) })
         }
-        if let streams = map.optional("streams") {
-            for item in try streams.sequence() {
+        switch kind {
+        case "static":
+            for item in try map.required("streams").sequence() {
                 let stream = try item.mapping(allowed: ["url", "title", "quality", "key"])
                 source.streams.append(
                     Configuration.StaticStream(
                         url: try stream.required("url").httpURL(), title: try stream.required("title").string(),
                         quality: try stream.optional("quality")?.string(), key: try stream.optional("key")?.string()))
             }
-        }
-        if kind == "static", source.streams.isEmpty {
-            throw ConfigError(key: map.path + ".streams", message: "a static source needs at least one stream")
+            if source.streams.isEmpty {
+                throw ConfigError(key: map.path + ".streams", message: "a static source needs at least one stream")
+            }
+        case "page":
+            source.url = try map.required("url").httpURL()
+            if let pattern = map.optional("pattern") {
+                let text = try pattern.string()
+                do {
+                    _ = try NSRegularExpression(pattern: text)
+                } catch {
+                    throw ConfigError(key: pattern.path, message: "'\(text)' is not a valid regular expression")
+                }
+                source.pattern = text
+            }
+            if let depth = try map.optional("iframe_depth")?.int(in: 0...5) { source.iframeDepth = depth }
+        case "json":
+            source.url = try map.required("url").httpURL()
+            source.body = try map.optional("body")?.string()
+            let items = try map.required("items")
+            source.items = try items.jsonPath()
+            let fields = try map.required("fields").mapping(allowed: ["url", "title", "quality", "key"])
+            source.fields = Configuration.JSONFields(
+                url: try fields.required("url").jsonPath(), title: try fields.optional("title")?.jsonPath(),
+                quality: try fields.optional("quality")?.jsonPath(), key: try fields.optional("key")?.jsonPath())
+        default:
+            source.url = try map.required("url").httpURL()
         }
         return source
     }
@@ -131,14 +159,15 @@ struct Reader {
         ConfigError(key: path, message: message)
     }
 
-    func mapping(allowed: Set<String>) throws(ConfigError) -> Mapping {
+    func mapping(allowed: Set<String>, context: String = "") throws(ConfigError) -> Mapping {
         guard case .mapping(let mapping) = node else { throw fail("must be a mapping of keys to values") }
         var pairs: [(String, Node)] = []
         for (key, value) in mapping {
             guard let name = key.string else { throw fail("keys must be strings") }
             guard allowed.contains(name) else {
                 let child = path.isEmpty ? name : "\(path).\(name)"
-                throw ConfigError(key: child, message: "unknown key (expected one of: \(allowed.sorted().joined(separator: ", ")))")
+                let place = context.isEmpty ? "" : " \(context)"
+                throw ConfigError(key: child, message: "unknown key\(place) (expected one of: \(allowed.sorted().joined(separator: ", ")))")
             }
             pairs.append((name, value))
         }
@@ -196,6 +225,16 @@ struct Reader {
         let value = try string()
         guard choices.contains(value) else { throw fail("'\(value)' is not one of: \(choices.joined(separator: ", "))") }
         return value
+    }
+
+    func jsonPath() throws(ConfigError) -> String {
+        let text = try string()
+        do {
+            _ = try JSONPath(text)
+        } catch {
+            throw fail("\(error)")
+        }
+        return text
     }
 
     func httpURL() throws(ConfigError) -> URL {

@@ -33,6 +33,22 @@ public struct Configuration: Sendable, Equatable {
         public var key: String?
     }
 
+    /// Which keys of a `json` source's entries hold what.
+    public struct JSONFields: Sendable, Equatable {
+        public var url: String
+        public var title: String?
+        public var quality: String?
+        public var key: String?
+
+        public init(url: String, title: String? = nil, quality: String? = nil, key: String? = nil) {
+            self.url = url
+            self.title = title
+            self.quality = quality
+            self.key = key
+        }
+    }
+
+    /// One entry of `sources:`. Kind-specific keys are nil for the other kinds.
     public struct SourceConfig: Sendable, Equatable {
         public var id: String
         public var kind: String
@@ -41,7 +57,22 @@ public struct Configuration: Sendable, Equatable {
         public var headers: HeaderProfile = .init()
         public var allowPrivate = false
         public var timeout: Double = 20
+        /// static
         public var streams: [StaticStream] = []
+        /// page, json, m3u
+        public var url: URL?
+        /// page
+        public var pattern: String?
+        public var iframeDepth = 2
+        /// json
+        public var body: String?
+        public var items: String?
+        public var fields: JSONFields?
+
+        public init(id: String, kind: String) {
+            self.id = id
+            self.kind = kind
+        }
     }
 
     public var server = Server()
@@ -54,8 +85,13 @@ public struct Configuration: Sendable, Equatable {
 
     public init() {}
 
-    /// The source kinds this build knows.
-    public static let sourceKinds = ["static"]
+    /// The source kinds this build knows, with the keys each takes besides the common ones.
+    public static let sourceKinds: [String: Set<String>] = [
+        "static": ["streams"],
+        "page": ["url", "pattern", "iframe_depth"],
+        "json": ["url", "body", "items", "fields"],
+        "m3u": ["url"],
+    ]
 
     public var refreshPolicy: RefreshPolicy {
         RefreshPolicy(interval: refresh.interval, lease: refresh.lease, minSpacing: refresh.minSpacing, holdTimeout: refresh.holdTimeout)

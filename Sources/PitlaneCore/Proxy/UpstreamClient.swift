@@ -10,13 +10,21 @@ public struct UpstreamRequest: Sendable {
     /// The client's `Range` header, forwarded as is.
     public var range: String?
     public var timeout: Duration
+    public var method: String
+    public var body: [UInt8]?
 
-    public init(url: URL, headers: HeaderProfile, allowPrivate: Bool, range: String? = nil, timeout: Duration = .seconds(15)) {
+    public init(
+        url: URL, headers: HeaderProfile, allowPrivate: Bool, range: String? = nil, timeout: Duration = .seconds(15),
+        method: String = "GET",
+        body: [UInt8]? = nil
+    ) {
         self.url = url
         self.headers = headers
         self.allowPrivate = allowPrivate
         self.range = range
         self.timeout = timeout
+        self.method = method
+        self.body = body
     }
 }
 

@@ -46,6 +46,11 @@ public actor StreamCatalog {
         return ids
     }
 
+    public func remove(_ id: String) {
+        records[id] = nil
+        order.removeAll { $0 == id }
+    }
+
     /// Renews the stream's lease: someone is watching it.
     public func touch(_ id: String, now: Date, lease: TimeInterval) {
         records[id]?.refresh.leaseUntil = now.addingTimeInterval(lease)

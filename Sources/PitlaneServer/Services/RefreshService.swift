@@ -8,18 +8,13 @@ import ServiceLifecycle
 /// streams, then asks the refresher every second which sources are due.
 struct RefreshService: Service {
     let refresher: TokenRefresher
-    let sources: [String]
     let address: ServerAddress
     let tick: Duration
     let logger: Logger
 
     func run() async throws {
         guard await address.wait() != nil else { return }
-        await withTaskGroup(of: Void.self) { group in
-            for source in sources {
-                group.addTask { await refresher.discover(source) }
-            }
-        }
+        await refresher.discoverAll()
         logger.info("refresh loop started")
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import PitlaneCore
 
@@ -32,10 +33,18 @@ public final class HTTPUpstreamClient: UpstreamClient {
 
     public func send(_ request: UpstreamRequest) async throws -> UpstreamResponse {
         var url = request.url
+        var method = request.method
+        var body = request.body
         for _ in 0...Self.maxRedirects {
             try await checkAddress(url, allowPrivate: request.allowPrivate)
             var outgoing = HTTPClientRequest(url: url.absoluteString)
-            outgoing.method = .GET
+            outgoing.method = HTTPMethod(rawValue: method)
+            if let body {
+                outgoing.body = .bytes(ByteBuffer(bytes: body))
+                if request.headers.value(for: "Content-Type") == nil {
+                    outgoing.headers.add(name: "Content-Type", value: "application/json")
+                }
+            }
             if request.headers.value(for: "User-Agent") == nil { outgoing.headers.add(name: "User-Agent", value: Self.userAgent) }
             for header in request.headers.headers { outgoing.headers.add(name: header.name, value: header.value) }
             if let range = request.range { outgoing.headers.replaceOrAdd(name: "Range", value: range) }
@@ -53,6 +62,10 @@ public final class HTTPUpstreamClient: UpstreamClient {
                 logger.debug(
                     "following redirect", metadata: ["from": "\(URIResolver.redacted(url))", "to": "\(URIResolver.redacted(next))"])
                 url = next
+                if response.status.code != 307 && response.status.code != 308 {
+                    method = "GET"  // as browsers do: a redirected POST becomes a GET without a body
+                    body = nil
+                }
                 continue
             }
             var headers = HeaderProfile()

@@ -1,0 +1,67 @@
+import Foundation
+
+/// The code behind a source kind. Runs may be slow or fail; callers bound them with the source's timeout.
+public protocol Extractor: Sendable {
+    func extract(_ context: ExtractionContext) async throws -> [Candidate]
+}
+
+/// What an extractor gets for one run: the time, and an HTTP client that sends the source's headers and
+/// applies its address policy.
+public struct ExtractionContext: Sendable {
+    public var now: Date
+    public var http: any UpstreamClient
+    public var headers: HeaderProfile
+    public var allowPrivate: Bool
+    public var requestTimeout: Duration
+
+    public init(
+        now: Date, http: any UpstreamClient = OfflineUpstream(), headers: HeaderProfile = .init(), allowPrivate: Bool = false,
+        requestTimeout: Duration = .seconds(10)
+    ) {
+        self.now = now
+        self.http = http
+        self.headers = headers
+        self.allowPrivate = allowPrivate
+        self.requestTimeout = requestTimeout
+    }
+
+    /// Documents larger than this are refused (pages, APIs and channel lists are far smaller).
+    public static let documentLimit = 4 * 1024 * 1024
+
+    /// Fetches a text document (a page, a JSON API, an M3U list) with the source's headers, plus `extra`
+    /// (such as the Referer of the page that embedded it). Anything but 200 is an `ExtractionError`.
+    public func fetchText(_ url: URL, extra: HeaderProfile = .init(), method: String = "GET", body: String? = nil) async throws -> (
+        text: String, url: URL
+    ) {
+        let request = UpstreamRequest(
+            url: url, headers: extra.merging(headers), allowPrivate: allowPrivate, timeout: requestTimeout, method: method,
+            body: body.map { Array($0.utf8) })
+        let response = try await http.send(request)
+        guard response.status == 200 else { throw ExtractionError.status(response.status, URIResolver.redacted(url)) }
+        let bytes = try await response.body.collect(upTo: Self.documentLimit)
+        return (String(decoding: bytes.readableBytesView, as: UTF8.self), response.url)
+    }
+}
+
+/// Why an extractor found nothing, said so a user can act on it.
+public enum ExtractionError: Error, Sendable, Equatable, CustomStringConvertible {
+    case status(Int, String)
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .status(let status, let url): "\(url) answered \(status)"
+        case .invalid(let reason): reason
+        }
+    }
+}
+
+/// The upstream of a context that was given none: every request fails. Keeps extractors that need no
+/// network (static, demo) and their tests free of HTTP.
+public struct OfflineUpstream: UpstreamClient {
+    public init() {}
+
+    public func send(_ request: UpstreamRequest) async throws -> UpstreamResponse {
+        throw UpstreamError.connection("no network in this context")
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import PitlaneCore
+
+/// `/playlist.m3u`: every stream as an extended M3U whose URLs point at Pitlane's proxy, so VLC, Kodi,
+/// Jellyfin or Threadfin can use Pitlane as their tuner.
+struct PlaylistController<Context: RequestContext>: Sendable {
+    let catalog: StreamCatalog
+
+    func addRoutes(to router: Router<Context>) {
+        router.get("playlist.m3u", use: playlist)
+    }
+
+    @Sendable func playlist(_ request: Request, context: Context) async throws -> Response {
+        let base = Self.baseURL(of: request)
+        var text = "#EXTM3U\n"
+        for record in await catalog.all() {
+            let descriptor = record.descriptor
+            let name = descriptor.title.replacingOccurrences(of: "\n", with: " ")
+            text += "#EXTINF:-1 tvg-id=\"\(Self.attribute(descriptor.id))\" tvg-name=\"\(Self.attribute(name))\" "
+            text += "group-title=\"\(Self.attribute(descriptor.source))\",\(name)\n"
+            text += "\(base)/hls/\(descriptor.id)/master.m3u8\n"
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "audio/x-mpegurl; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// The URL this request reached Pitlane at, honouring a reverse proxy's X-Forwarded-Proto/Host.
+    static func baseURL(of request: Request) -> String {
+        let forwardedHost = request.headers[values: .init("X-Forwarded-Host")!].first
+        let forwardedProto = request.headers[values: .init("X-Forwarded-Proto")!].first
+        let host = forwardedHost ?? request.head.authority ?? "127.0.0.1:8080"
+        let scheme = forwardedProto ?? "http"
+        return "\(scheme)://\(host)"
+    }
+
+    static func attribute(_ text: String) -> String {
+        text.replacingOccurrences(of: "\"", with: "'")
+    }
+}

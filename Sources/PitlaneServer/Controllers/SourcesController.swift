@@ -1,0 +1,42 @@
+import Foundation
+import Hummingbird
+import PitlaneCore
+
+/// `/api/sources` and `POST /api/extract`: which sources work, and running them on demand.
+struct SourcesController<Context: RequestContext>: Sendable {
+    let refresher: TokenRefresher
+
+    /// A source's status as JSON; unknown values are null, never left out.
+    struct SourceJSON: Encodable {
+        var status: SourceStatus
+
+        enum Keys: String, CodingKey { case id, kind, enabled, lastRun, lastSuccess, duration, streamsFound, lastError }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(status.id, forKey: .id)
+            try container.encode(status.kind, forKey: .kind)
+            try container.encode(status.enabled, forKey: .enabled)
+            try container.encode(status.lastRun, forKey: .lastRun)
+            try container.encode(status.lastSuccess, forKey: .lastSuccess)
+            try container.encode(status.duration.map { ($0 * 1000).rounded() / 1000 }, forKey: .duration)
+            try container.encode(status.streamsFound, forKey: .streamsFound)
+            try container.encode(status.lastError, forKey: .lastError)
+        }
+    }
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("sources", use: list)
+        group.post("extract", use: extract)
+    }
+
+    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+        JSONResponse.encode(["sources": await refresher.allStatuses().map(SourceJSON.init)])
+    }
+
+    /// Runs every enabled source now and answers when all have finished (each bounded by its timeout).
+    @Sendable func extract(_ request: Request, context: Context) async throws -> Response {
+        await refresher.discoverAll()
+        return try await list(request, context: context)
+    }
+}

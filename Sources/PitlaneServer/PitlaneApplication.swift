@@ -13,6 +13,7 @@ public struct PitlaneApplication: Sendable {
     public let catalog: StreamCatalog
     public let refresher: TokenRefresher
     public let address: ServerAddress
+    public let extraction: ExtractionService
     public let clock: any WallClock
     let upstreamOverride: (any UpstreamClient)?
     let logger: Logger
@@ -32,6 +33,19 @@ public struct PitlaneApplication: Sendable {
         self.catalog = StreamCatalog()
         self.refresher = TokenRefresher(catalog: catalog, clock: clock, policy: configuration.refreshPolicy, logger: logger)
         self.address = ServerAddress()
+        var store: (any CatalogueStore)?
+        let databasePath = dataDir.appendingPathComponent("catalogue.sqlite").path
+        do {
+            store = try SQLiteCatalogueStore(path: databasePath, logger: logger)
+        } catch {
+            logger.warning(
+                "cannot open the catalogue database; the catalogue will not survive a restart",
+                metadata: ["path": "\(databasePath)", "error": "\(error)"])
+        }
+        self.extraction = ExtractionService(
+            refresher: refresher, catalog: catalog, validator: nil, store: store, clock: clock,
+            concurrency: configuration.extraction.concurrency,
+            logger: logger)
         self.upstreamOverride = upstream
         self.extraSources = extraSources
     }
@@ -69,6 +83,10 @@ public struct PitlaneApplication: Sendable {
         let upstream =
             upstreamOverride ?? HTTPUpstreamClient(readTimeout: .seconds(max(configuration.upstream.timeout, 20)), logger: logger)
         await refresher.setUpstream(upstream)
+        await extraction.setValidator(
+            configuration.extraction.validate
+                ? StreamValidator(http: upstream, timeout: .milliseconds(Int(configuration.upstream.timeout * 1000))) : nil)
+        await extraction.restore()
         let proxy = HLSProxy(
             catalog: catalog, refresher: refresher, upstream: upstream, signer: signer, clock: clock,
             requestTimeout: .milliseconds(Int(configuration.upstream.timeout * 1000)), logger: logger)
@@ -77,7 +95,7 @@ public struct PitlaneApplication: Sendable {
         HomeController<BasicRequestContext>(catalog: catalog).addRoutes(to: router)
         HLSController<BasicRequestContext>(proxy: proxy).addRoutes(to: router.group("hls"))
         StreamsController<BasicRequestContext>(catalog: catalog, refresher: refresher, clock: clock).addRoutes(to: router.group("api"))
-        SourcesController<BasicRequestContext>(refresher: refresher).addRoutes(to: router.group("api"))
+        SourcesController<BasicRequestContext>(refresher: refresher, extraction: extraction).addRoutes(to: router.group("api"))
         PlaylistController<BasicRequestContext>(catalog: catalog).addRoutes(to: router)
         if let demoMedia {
             DemoController<BasicRequestContext>(media: demoMedia, tokens: demoTokens, clock: clock)
@@ -90,7 +108,11 @@ public struct PitlaneApplication: Sendable {
         var app = Application(
             responder: HeadAsGetResponder(base: router.buildResponder()),
             configuration: .init(address: .hostname(host, port: configuration.server.port), serverName: "Pitlane"),
-            services: [refreshService],
+            services: [
+                refreshService,
+                ExtractionLoop(
+                    extraction: extraction, address: address, interval: .milliseconds(Int(configuration.extraction.interval * 1000))),
+            ],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.server.port
                 let reachable = (host == "0.0.0.0" || host == "::" || host.isEmpty) ? "127.0.0.1" : host

@@ -58,7 +58,7 @@ struct ServerHarness {
 
     static func run(_ body: @Sendable (ServerHarness) async throws -> Void) async throws {
         var logger = Logger(label: "test")
-        logger.logLevel = .warning
+        logger.logLevel = ProcessInfo.processInfo.environment["PITLANE_TEST_LOG"] == "1" ? .debug : .warning
         let origin = FixtureOrigin()
         let originGroup = ServiceGroup(configuration: .init(services: [origin.makeApplication()], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -89,7 +89,7 @@ struct ServerHarness {
                     extractor: ClosureExtractor { candidate("redirect/master.m3u8") }),
                 Source(
                     id: "guarded", kind: "test", headers: referer, allowPrivate: false,
-                    extractor: ClosureExtractor { candidate("live/master.m3u8") }),
+                    extractor: ClosureExtractor { candidate("live/guarded.m3u8") }),
                 Source(
                     id: "html", kind: "test", headers: referer, allowPrivate: true,
                     extractor: ClosureExtractor { candidate("live/html.m3u8") }),

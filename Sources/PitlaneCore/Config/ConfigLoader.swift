@@ -29,7 +29,9 @@ public enum ConfigLoader {
         }
         var config = Configuration()
         guard let node else { return config }
-        let root = try Reader(node, path: "").mapping(allowed: ["server", "secret", "log_level", "refresh", "upstream", "demo", "sources"])
+        let root = try Reader(node, path: "").mapping(allowed: [
+            "server", "secret", "log_level", "refresh", "upstream", "demo", "extraction", "sources",
+        ])
         if let server = try root.optional("server")?.mapping(allowed: ["host", "port", "data_dir"]) {
             if let host = try server.optional("host")?.string() { config.server.host = host }
             if let port = try server.optional("port")?.int(in: 0...65535) { config.server.port = port }
@@ -51,6 +53,11 @@ public enum ConfigLoader {
         if let demo = try root.optional("demo")?.mapping(allowed: ["enabled", "token_ttl"]) {
             if let value = try demo.optional("enabled")?.bool() { config.demo.enabled = value }
             if let value = try demo.optional("token_ttl")?.seconds(min: 5) { config.demo.tokenTTL = value }
+        }
+        if let extraction = try root.optional("extraction")?.mapping(allowed: ["interval", "validate", "concurrency"]) {
+            if let value = try extraction.optional("interval")?.seconds(min: 60) { config.extraction.interval = value }
+            if let value = try extraction.optional("validate")?.bool() { config.extraction.validate = value }
+            if let value = try extraction.optional("concurrency")?.int(in: 1...32) { config.extraction.concurrency = value }
         }
         if let sources = root.optional("sources") {
             var seen: Set<String> = []

@@ -20,6 +20,14 @@ public struct Configuration: Sendable, Equatable {
         public var timeout: Double = 15
     }
 
+    public struct Extraction: Sendable, Equatable {
+        /// How often every source is run and every stream validated.
+        public var interval: Double = 1800
+        public var validate = true
+        /// Streams validated at once.
+        public var concurrency = 4
+    }
+
     public struct Demo: Sendable, Equatable {
         public var enabled = true
         /// Seconds the demo origin's tokens live.
@@ -81,6 +89,7 @@ public struct Configuration: Sendable, Equatable {
     public var refresh = Refresh()
     public var upstream = Upstream()
     public var demo = Demo()
+    public var extraction = Extraction()
     public var sources: [SourceConfig] = []
 
     public init() {}

@@ -1,7 +1,7 @@
 import Foundation
 
 /// How a source's last runs went: what `/api/sources` shows so a user can see which source is broken.
-public struct SourceStatus: Sendable, Equatable {
+public struct SourceStatus: Sendable, Equatable, Codable {
     public var id: String
     public var kind: String
     public var enabled: Bool

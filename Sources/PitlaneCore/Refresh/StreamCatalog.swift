@@ -24,7 +24,13 @@ public actor StreamCatalog {
     @discardableResult
     public func add(_ candidates: [Candidate], from source: Source, at now: Date, policy: RefreshPolicy) -> [String] {
         var ids: [String] = []
+        // Same URL without tokens = same stream, unless the extractor vouches for two different keys.
+        var seen: [String: [String?]] = [:]
+        for record in records.values { seen[StreamDedupe.key(record.descriptor.upstream), default: []].append(record.descriptor.key) }
         for candidate in candidates {
+            let dedupe = StreamDedupe.key(candidate.url)
+            if let keys = seen[dedupe], keys.contains(where: { $0 == nil || candidate.key == nil || $0 == candidate.key }) { continue }
+            seen[dedupe, default: []].append(candidate.key)
             var id = StreamID.make(source: source.id, candidate: candidate)
             var suffix = 2
             while ids.contains(id) {
@@ -44,6 +50,20 @@ public actor StreamCatalog {
             order.append(id)
         }
         return ids
+    }
+
+    public func setHealth(_ id: String, _ health: StreamHealth) {
+        records[id]?.health = health
+    }
+
+    /// Puts back streams saved by an earlier run (before the first new run finishes). Leases are not
+    /// restored: nobody is watching a stream that was just loaded from disk.
+    public func restore(_ saved: [StreamRecord]) {
+        for var record in saved where records[record.descriptor.id] == nil {
+            record.refresh.leaseUntil = nil
+            records[record.descriptor.id] = record
+            order.append(record.descriptor.id)
+        }
     }
 
     public func remove(_ id: String) {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What identifies a stream and how to fetch its upstream right now.
-public struct StreamDescriptor: Sendable, Equatable {
+public struct StreamDescriptor: Sendable, Equatable, Codable {
     public var id: String
     public var source: String
     public var title: String
@@ -27,7 +27,7 @@ public struct StreamDescriptor: Sendable, Equatable {
 }
 
 /// The refresh bookkeeping of one stream, shown by the API and the UI.
-public struct RefreshState: Sendable, Equatable {
+public struct RefreshState: Sendable, Equatable, Codable {
     public var count = 0
     public var lastRefreshed: Date?
     public var nextRefresh: Date?
@@ -45,13 +45,16 @@ public struct RefreshState: Sendable, Equatable {
 }
 
 /// A stream and its refresh state together.
-public struct StreamRecord: Sendable, Equatable {
+public struct StreamRecord: Sendable, Equatable, Codable {
     public var descriptor: StreamDescriptor
     public var refresh: RefreshState
+    /// The last validation's verdict; nil until the stream has been checked.
+    public var health: StreamHealth?
 
-    public init(descriptor: StreamDescriptor, refresh: RefreshState = .init()) {
+    public init(descriptor: StreamDescriptor, refresh: RefreshState = .init(), health: StreamHealth? = nil) {
         self.descriptor = descriptor
         self.refresh = refresh
+        self.health = health
     }
 }
 

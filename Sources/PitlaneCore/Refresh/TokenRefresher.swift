@@ -48,6 +48,16 @@ public actor TokenRefresher {
 
     public var sourceIDs: [String] { sourceOrder }
 
+    /// Puts back the statuses saved by an earlier run, keeping what each source's configuration says now.
+    public func restore(_ saved: [SourceStatus]) {
+        for var status in saved {
+            guard let current = statuses[status.id] else { continue }
+            status.kind = current.kind
+            status.enabled = current.enabled
+            statuses[status.id] = status
+        }
+    }
+
     /// Every registered source's status, in registration order.
     public func allStatuses() -> [SourceStatus] {
         sourceOrder.compactMap { statuses[$0] }

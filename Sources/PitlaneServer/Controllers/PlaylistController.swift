@@ -3,7 +3,7 @@ import Hummingbird
 import NIOCore
 import PitlaneCore
 
-/// `/playlist.m3u`: every stream as an extended M3U whose URLs point at Pitlane's proxy, so VLC, Kodi,
+/// `/playlist.m3u`: every playable stream (or not yet checked), best first, as an extended M3U whose URLs point at Pitlane's proxy, so VLC, Kodi,
 /// Jellyfin or Threadfin can use Pitlane as their tuner.
 struct PlaylistController<Context: RequestContext>: Sendable {
     let catalog: StreamCatalog
@@ -15,7 +15,7 @@ struct PlaylistController<Context: RequestContext>: Sendable {
     @Sendable func playlist(_ request: Request, context: Context) async throws -> Response {
         let base = Self.baseURL(of: request)
         var text = "#EXTM3U\n"
-        for record in await catalog.all() {
+        for record in StreamRanking.ranked(await catalog.all()) where record.health?.playable != false {
             let descriptor = record.descriptor
             let name = descriptor.title.replacingOccurrences(of: "\n", with: " ")
             text += "#EXTINF:-1 tvg-id=\"\(Self.attribute(descriptor.id))\" tvg-name=\"\(Self.attribute(name))\" "

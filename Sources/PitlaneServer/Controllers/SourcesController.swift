@@ -5,6 +5,7 @@ import PitlaneCore
 /// `/api/sources` and `POST /api/extract`: which sources work, and running them on demand.
 struct SourcesController<Context: RequestContext>: Sendable {
     let refresher: TokenRefresher
+    let extraction: ExtractionService
 
     /// A source's status as JSON; unknown values are null, never left out.
     struct SourceJSON: Encodable {
@@ -34,9 +35,10 @@ struct SourcesController<Context: RequestContext>: Sendable {
         JSONResponse.encode(["sources": await refresher.allStatuses().map(SourceJSON.init)])
     }
 
-    /// Runs every enabled source now and answers when all have finished (each bounded by its timeout).
+    /// Runs every enabled source and validates the streams now; answers when done (each source is
+    /// bounded by its timeout).
     @Sendable func extract(_ request: Request, context: Context) async throws -> Response {
-        await refresher.discoverAll()
+        await extraction.runCycle()
         return try await list(request, context: context)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import PitlaneCore
 
@@ -16,10 +17,13 @@ struct StreamsController<Context: RequestContext>: Sendable {
         var title: String
         var quality: String?
         var playlist: String
+        var rank: Int
+        var health: StreamHealth?
         var detail: (active: Bool, refresh: RefreshState)?
 
-        enum Keys: String, CodingKey { case id, source, title, quality, playlist, active, refresh }
+        enum Keys: String, CodingKey { case id, source, title, quality, playlist, rank, health, active, refresh }
         enum RefreshKeys: String, CodingKey { case count, lastRefreshed, nextRefresh, expiresAt, lastError }
+        enum HealthKeys: String, CodingKey { case playable, latencyMs, bandwidth, resolutions, live, checkedAt, error }
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: Keys.self)
@@ -28,6 +32,19 @@ struct StreamsController<Context: RequestContext>: Sendable {
             try container.encode(title, forKey: .title)
             try container.encode(quality, forKey: .quality)
             try container.encode(playlist, forKey: .playlist)
+            try container.encode(rank, forKey: .rank)
+            if let health {
+                var nested = container.nestedContainer(keyedBy: HealthKeys.self, forKey: .health)
+                try nested.encode(health.playable, forKey: .playable)
+                try nested.encode(health.latencyMs, forKey: .latencyMs)
+                try nested.encode(health.bandwidth, forKey: .bandwidth)
+                try nested.encode(health.resolutions, forKey: .resolutions)
+                try nested.encode(health.live, forKey: .live)
+                try nested.encode(health.checkedAt, forKey: .checkedAt)
+                try nested.encode(health.error, forKey: .error)
+            } else {
+                try container.encodeNil(forKey: .health)
+            }
             guard let (active, state) = detail else { return }
             try container.encode(active, forKey: .active)
             var refresh = container.nestedContainer(keyedBy: RefreshKeys.self, forKey: .refresh)
@@ -48,14 +65,14 @@ struct StreamsController<Context: RequestContext>: Sendable {
     static func playlistPath(_ id: String) -> String { "/hls/\(id)/master.m3u8" }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
-        let streams = await catalog.all().map { describe($0, detailed: false) }
+        let ranked = StreamRanking.ranked(await catalog.all())
+        let streams = ranked.enumerated().map { describe($1, rank: $0 + 1, detailed: false) }
         return JSONResponse.encode(["streams": streams])
     }
 
     @Sendable func detail(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
-        guard let record = await catalog.record(id) else { return JSONResponse.error("no stream \(id)", status: .notFound) }
-        return JSONResponse.encode(describe(record, detailed: true))
+        return await detailResponse(id, status: .ok)
     }
 
     /// Re-runs the stream's source now (for API users and the web app's recovery).
@@ -63,15 +80,23 @@ struct StreamsController<Context: RequestContext>: Sendable {
         let id = try context.parameters.require("id")
         guard await catalog.record(id) != nil else { return JSONResponse.error("no stream \(id)", status: .notFound) }
         await refresher.refresh(stream: id, reason: .manual)
-        guard let record = await catalog.record(id) else { return JSONResponse.error("no stream \(id)", status: .notFound) }
-        return JSONResponse.encode(describe(record, detailed: true), status: record.refresh.lastError == nil ? .ok : .badGateway)
+        let failed = await catalog.record(id)?.refresh.lastError != nil
+        return await detailResponse(id, status: failed ? .badGateway : .ok)
     }
 
-    func describe(_ record: StreamRecord, detailed: Bool) -> StreamJSON {
+    func detailResponse(_ id: String, status: HTTPResponse.Status) async -> Response {
+        let ranked = StreamRanking.ranked(await catalog.all())
+        guard let position = ranked.firstIndex(where: { $0.descriptor.id == id }) else {
+            return JSONResponse.error("no stream \(id)", status: .notFound)
+        }
+        return JSONResponse.encode(describe(ranked[position], rank: position + 1, detailed: true), status: status)
+    }
+
+    func describe(_ record: StreamRecord, rank: Int, detailed: Bool) -> StreamJSON {
         let descriptor = record.descriptor
         return StreamJSON(
             id: descriptor.id, source: descriptor.source, title: descriptor.title, quality: descriptor.quality,
-            playlist: Self.playlistPath(descriptor.id),
+            playlist: Self.playlistPath(descriptor.id), rank: rank, health: record.health,
             detail: detailed ? (record.refresh.isActive(at: clock.now()), record.refresh) : nil)
     }
 }

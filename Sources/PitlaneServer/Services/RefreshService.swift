@@ -4,8 +4,8 @@ import NIOConcurrencyHelpers
 import PitlaneCore
 import ServiceLifecycle
 
-/// The refresh loop as a ServiceLifecycle service: once the server is listening, discovers every source's
-/// streams, then asks the refresher every second which sources are due.
+/// The refresh loop as a ServiceLifecycle service: once the server is listening, asks the refresher every
+/// second which watched streams are due for fresh tokens.
 struct RefreshService: Service {
     let refresher: TokenRefresher
     let address: ServerAddress
@@ -14,7 +14,6 @@ struct RefreshService: Service {
 
     func run() async throws {
         guard await address.wait() != nil else { return }
-        await refresher.discoverAll()
         logger.info("refresh loop started")
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
@@ -24,6 +23,27 @@ struct RefreshService: Service {
             }
             await refresher.tick()
         }
+    }
+}
+
+/// The extraction cadence as a ServiceLifecycle service: a cycle once the server is listening (the demo
+/// source needs its address), then every interval; the catalogue is saved again on shutdown.
+struct ExtractionLoop: Service {
+    let extraction: ExtractionService
+    let address: ServerAddress
+    let interval: Duration
+
+    func run() async throws {
+        guard await address.wait() != nil else { return }
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await extraction.runCycle()
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                break
+            }
+        }
+        await extraction.persist()
     }
 }
 

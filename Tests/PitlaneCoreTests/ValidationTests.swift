@@ -109,7 +109,7 @@ struct ValidationTests {
         await catalog.add([Candidate(url: retoken, title: "Race elsewhere")], from: other, at: Date(), policy: .init())
         #expect(await catalog.all().count == 1)
         await catalog.add([Candidate(url: url, title: "A", key: "a"), Candidate(url: retoken, title: "B", key: "b")], from: other, at: Date(), policy: .init())
-        #expect(await catalog.all().count == 1, "the keyless stream already claims the URL")
+        #expect(await catalog.all().count == 1, "another source's stream already claims the URL")
         let keyed = StreamCatalog()
         await keyed.add([Candidate(url: url, title: "A", key: "a"), Candidate(url: retoken, title: "B", key: "b")], from: other, at: Date(), policy: .init())
         #expect(await keyed.all().count == 2, "two keys vouch for two streams")

@@ -41,7 +41,9 @@ final class FixtureOrigin: @unchecked Sendable {
             self.record(request)
             let file = try context.parameters.require("file")
             guard request.uri.queryParameters.get("token") == self.currentToken else { return Self.plain(.forbidden, "token expired") }
-            guard request.headers[.referer] == Self.referer else { return Self.plain(.forbidden, "hotlinking denied") }
+            guard let referer = request.headers[.referer], referer == Self.referer || referer.hasPrefix(self.base) else {
+                return Self.plain(.forbidden, "hotlinking denied")
+            }
             let token = self.currentToken
             switch file {
             case "master.m3u8":
@@ -76,9 +78,69 @@ final class FixtureOrigin: @unchecked Sendable {
                     Self.segment(number), range: request.headers[.range], contentType: file.hasSuffix(".png") ? "image/png" : "video/mp2t")
             }
         }
+        addSiteRoutes(to: router)
         return Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in self.address.set(URL(string: "http://127.0.0.1:\(channel.localAddress!.port!)/")!) })
+    }
+
+    /// This origin's own URL (`http://127.0.0.1:PORT/`).
+    var base: String { address.current?.absoluteString ?? "http://127.0.0.1/" }
+
+    /// The fixture sites: a page with nested iframes that check their Referer, a JSON API, an M3U list,
+    /// a source that never answers and one that answers garbage.
+    func addSiteRoutes(to router: Router<BasicRequestContext>) {
+        router.get("site/watch.html") { request, _ -> Response in
+            self.record(request)
+            let escaped = (self.base + "live/master.m3u8?token=" + self.currentToken).replacingOccurrences(of: "/", with: "\\/")
+            return Self.html(
+                """
+                <html><head><title>Fixture Grand Prix</title></head><body>
+                <script>window.player = {"source": "\(escaped)"};</script>
+                <iframe src="/site/embed.html"></iframe></body></html>
+                """)
+        }
+        router.get("site/embed.html") { request, _ -> Response in
+            self.record(request)
+            guard request.headers[.referer] == self.base + "site/watch.html" else { return Self.plain(.forbidden, "embed only") }
+            return Self.html("<iframe src='player.html?v=2'></iframe>")
+        }
+        router.get("site/player.html") { request, _ -> Response in
+            self.record(request)
+            guard request.headers[.referer] == self.base + "site/embed.html" else { return Self.plain(.forbidden, "embed only") }
+            return Self.html("<script>load({file: '/live/high.m3u8?token=\(self.currentToken)'})</script>")
+        }
+        router.get("api/events.json") { request, _ -> Response in
+            self.record(request)
+            let json = """
+                {"data": {"events": [{"streams": [
+                  {"hls": "\(self.base)live/master.m3u8?token=\(self.currentToken)", "name": "Race (API)", "q": "720p", "id": "api-race"},
+                  {"hls": "/live/low.m3u8?token=\(self.currentToken)", "name": "Race low", "q": "360p", "id": "api-low"}
+                ]}]}}
+                """
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(string: json)))
+        }
+        router.get("lists/f1.m3u") { request, _ -> Response in
+            self.record(request)
+            let list = """
+                #EXTM3U
+                #EXTINF:-1 tvg-id="world" group-title="F1",World feed (list)
+                #EXTVLCOPT:http-referrer=\(Self.referer)
+                /live/master.m3u8?token=other-format&channel=world
+                """
+            return Response(status: .ok, headers: [.contentType: "audio/x-mpegurl"], body: .init(byteBuffer: .init(string: list)))
+        }
+        router.get("hang") { request, _ -> Response in
+            try await Task.sleep(for: .seconds(Double(request.uri.queryParameters.get("seconds") ?? "") ?? 3))
+            return Self.html("too late")
+        }
+        router.get("garbage.json") { request, _ -> Response in
+            Self.html("<html><body>502 Bad Gateway</body></html>")
+        }
+    }
+
+    static func html(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: .init(string: text)))
     }
 
     private func record(_ request: Request) {

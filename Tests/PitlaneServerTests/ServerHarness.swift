@@ -56,7 +56,14 @@ struct ServerHarness {
         throw HarnessError.timedOut("streams were not discovered")
     }
 
-    static func run(_ body: @Sendable (ServerHarness) async throws -> Void) async throws {
+    /// - Parameters:
+    ///   - configure: adds configuration (sources pointing at the origin, whose URL it gets).
+    ///   - dataDir: the data directory (a fresh temporary one by default; pass one to test restarts).
+    ///   - expectStreams: how many streams must be known before `body` runs.
+    static func run(
+        configure: @Sendable (inout Configuration, URL) -> Void = { _, _ in }, dataDir: String? = nil, expectStreams: Int = 8,
+        _ body: @Sendable (ServerHarness) async throws -> Void
+    ) async throws {
         var logger = Logger(label: "test")
         logger.logLevel = ProcessInfo.processInfo.environment["PITLANE_TEST_LOG"] == "1" ? .debug : .warning
         let origin = FixtureOrigin()
@@ -68,10 +75,11 @@ struct ServerHarness {
             let clock = ManualClock(Date())
             var configuration = Configuration()
             configuration.server.port = 0
-            configuration.server.dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("pitlane-test-\(UUID())").path
+            configuration.server.dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("pitlane-test-\(UUID())").path
             configuration.refresh.minSpacing = 0
             configuration.refresh.holdTimeout = 5
             configuration.upstream.timeout = 5
+            configure(&configuration, originURL)
             let referer = HeaderProfile(["Referer": FixtureOrigin.referer])
             @Sendable func candidate(_ path: String) -> [Candidate] {
                 [
@@ -102,7 +110,7 @@ struct ServerHarness {
             let outcome: Result<Void, Error>
             do {
                 let harness = ServerHarness(origin: origin, pitlane: pitlaneURL, client: client, clock: clock, app: pitlane)
-                try await harness.waitForStreams(8)
+                try await harness.waitForStreams(expectStreams)
                 try await body(harness)
                 outcome = .success(())
             } catch {

@@ -24,13 +24,16 @@ public actor StreamCatalog {
     @discardableResult
     public func add(_ candidates: [Candidate], from source: Source, at now: Date, policy: RefreshPolicy) -> [String] {
         var ids: [String] = []
-        // Same URL without tokens = same stream, unless the extractor vouches for two different keys.
-        var seen: [String: [String?]] = [:]
-        for record in records.values { seen[StreamDedupe.key(record.descriptor.upstream), default: []].append(record.descriptor.key) }
+        // Same URL without tokens = same stream, unless its own source vouches for two different keys.
+        var seen: [String: [(source: String, key: String?)]] = [:]
+        for record in records.values {
+            seen[StreamDedupe.key(record.descriptor.upstream), default: []].append((record.descriptor.source, record.descriptor.key))
+        }
         for candidate in candidates {
             let dedupe = StreamDedupe.key(candidate.url)
-            if let keys = seen[dedupe], keys.contains(where: { $0 == nil || candidate.key == nil || $0 == candidate.key }) { continue }
-            seen[dedupe, default: []].append(candidate.key)
+            let claimed = seen[dedupe]?.contains { $0.source != source.id || $0.key == nil || candidate.key == nil || $0.key == candidate.key }
+            if claimed == true { continue }
+            seen[dedupe, default: []].append((source.id, candidate.key))
             var id = StreamID.make(source: source.id, candidate: candidate)
             var suffix = 2
             while ids.contains(id) {

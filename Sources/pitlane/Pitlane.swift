@@ -11,7 +11,7 @@ struct Pitlane: AsyncParsableCommand {
         commandName: "pitlane",
         abstract: "A self-hosted live-stream hub for Formula 1 weekends.",
         version: PitlaneVersion.string,
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Sources.self, Streams.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -19,8 +19,7 @@ struct Pitlane: AsyncParsableCommand {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the Pitlane server (proxy, API, demo source).")
 
-    @Option(name: .long, help: "YAML configuration file (also PITLANE_CONFIG).")
-    var config: String?
+    @OptionGroup var options: ConfigOptions
 
     @Option(name: .long, help: "Address to listen on (default 127.0.0.1).")
     var host: String?
@@ -31,38 +30,17 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Where Pitlane keeps its data (default ~/.local/share/pitlane).")
     var dataDir: String?
 
-    @Option(name: .long, help: "trace, debug, info, notice, warning or error (default info, or log_level in the config).")
-    var logLevel: String?
-
     func run() async throws {
-        var settings: Configuration
-        let path = config ?? ProcessInfo.processInfo.environment["PITLANE_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
-        do {
-            settings = try path.map { try ConfigLoader.load(file: $0) } ?? Configuration()
-        } catch {
-            FileHandle.standardError.write(Data("pitlane: configuration error: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
-        if let host { settings.server.host = host }
-        if let port {
-            guard (0...65535).contains(port) else {
-                FileHandle.standardError.write(Data("pitlane: --port must be between 0 and 65535\n".utf8))
-                throw ExitCode(2)
+        let (settings, logger) = try await Failure.reporting {
+            var settings = try options.load()
+            if let host { settings.server.host = host }
+            if let port {
+                guard (0...65535).contains(port) else { throw Failure.usage("--port must be between 0 and 65535") }
+                settings.server.port = port
             }
-            settings.server.port = port
+            if let dataDir { settings.server.dataDir = dataDir }
+            return (settings, try options.bootstrapLogging(settings))
         }
-        if let dataDir { settings.server.dataDir = dataDir }
-        let levelName = logLevel ?? settings.logLevel
-        guard let level = Logger.Level(rawValue: levelName) else {
-            FileHandle.standardError.write(Data("pitlane: unknown log level '\(levelName)'\n".utf8))
-            throw ExitCode(2)
-        }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "pitlane")
         do {
             let app = try await PitlaneApplication(configuration: settings, logger: logger).makeApplication()
             try await app.runService()
@@ -70,5 +48,94 @@ struct Serve: AsyncParsableCommand {
             logger.critical("Pitlane stopped: \(error)")
             throw ExitCode(1)
         }
+    }
+}
+
+struct Sources: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Work with the configured sources.", subcommands: [Check.self], defaultSubcommand: Check.self)
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run each configured source once and validate its streams; exits 1 when an enabled source fails.")
+
+        @OptionGroup var options: ConfigOptions
+
+        func run() async throws {
+            let (settings, logger) = try await Failure.reporting {
+                let settings = try options.load()
+                return (settings, try options.bootstrapLogging(settings, defaultLevel: .error))
+            }
+            guard !settings.sources.isEmpty else {
+                print("No sources configured. (The demo source runs only inside `pitlane serve`.)")
+                return
+            }
+            let outcome = try await OneShotExtraction.run(settings, logger: logger)
+            var rows = [["SOURCE", "KIND", "FOUND", "PLAYABLE", "TIME", "ERROR"]]
+            for status in outcome.sources {
+                rows.append([
+                    status.id, status.kind, status.enabled ? status.streamsFound.map(String.init) ?? "-" : "off",
+                    status.enabled ? String(outcome.playable[status.id] ?? 0) : "-",
+                    status.duration.map { String(format: "%.1fs", $0) } ?? "-", status.enabled ? status.lastError ?? "" : "disabled",
+                ])
+            }
+            print(Table.render(rows))
+            let failed = outcome.sources.filter { $0.enabled && $0.lastError != nil }
+            if !failed.isEmpty {
+                throw Failure.exit("\(failed.count) source(s) failed: \(failed.map(\.id).joined(separator: ", "))", code: 1)
+            }
+        }
+    }
+}
+
+struct Streams: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the configured sources once and print the ranked streams.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(name: .long, help: "Print JSON (the shape of GET /api/streams) instead of a table.")
+    var json = false
+
+    func run() async throws {
+        let (settings, logger) = try await Failure.reporting {
+            let settings = try options.load()
+            return (settings, try options.bootstrapLogging(settings, defaultLevel: .error))
+        }
+        let outcome = try await OneShotExtraction.run(settings, logger: logger)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let data = try encoder.encode(["streams": StreamJSON.ranked(outcome.streams, now: Date())])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        var rows = [["RANK", "TITLE", "SOURCE", "QUALITY", "PLAYS", "LATENCY", "BANDWIDTH", "NOTE"]]
+        for (position, record) in outcome.streams.enumerated() {
+            let health = record.health
+            rows.append([
+                String(position + 1), record.descriptor.title, record.descriptor.source, record.descriptor.quality ?? "-",
+                health.map { $0.playable ? "yes" : "no" } ?? "?", health?.latencyMs.map { "\($0) ms" } ?? "-",
+                health?.bandwidth.map { String(format: "%.1f Mb/s", Double($0) / 1_000_000) } ?? "-", health?.error ?? "",
+            ])
+        }
+        print(outcome.streams.isEmpty ? "No streams found." : Table.render(rows))
+    }
+}
+
+/// Plain-text tables for the terminal.
+enum Table {
+    static func render(_ rows: [[String]]) -> String {
+        let widths = rows.reduce(into: [Int]()) { widths, row in
+            for (column, cell) in row.enumerated() {
+                if column >= widths.count { widths.append(0) }
+                widths[column] = max(widths[column], cell.count)
+            }
+        }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
     }
 }

@@ -4,7 +4,8 @@ import Testing
 
 struct StorageTests {
     func temporaryPath() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("pitlane-store-\(UUID())").appendingPathComponent("catalogue.sqlite").path
+        FileManager.default.temporaryDirectory.appendingPathComponent("pitlane-store-\(UUID())").appendingPathComponent("catalogue.sqlite")
+            .path
     }
 
     func sample() -> StoredCatalogue {
@@ -14,7 +15,8 @@ struct StorageTests {
                 upstream: URL(string: "https://cdn.example.com/race.m3u8?token=1")!, headers: HeaderProfile(["Referer": "https://x/"]),
                 allowPrivate: false),
             health: StreamHealth(
-                playable: true, latencyMs: 321, bandwidth: 5_000_000, resolutions: ["1920x1080"], live: true, checkedAt: Date(timeIntervalSince1970: 1_800_000_000))
+                playable: true, latencyMs: 321, bandwidth: 5_000_000, resolutions: ["1920x1080"], live: true,
+                checkedAt: Date(timeIntervalSince1970: 1_800_000_000))
         )
         record.refresh.count = 3
         record.refresh.expiresAt = Date(timeIntervalSince1970: 1_800_000_600)
@@ -54,8 +56,12 @@ struct StorageTests {
             let catalog = StreamCatalog()
             let refresher = TokenRefresher(catalog: catalog, clock: clock, policy: .init())
             await refresher.register(
-                Source(id: "src", kind: "static", extractor: StaticExtractor(candidates: [Candidate(url: URL(string: "https://x/a.m3u8")!, title: "A")])))
-            return (ExtractionService(refresher: refresher, catalog: catalog, validator: nil, store: store, clock: clock), catalog, refresher)
+                Source(
+                    id: "src", kind: "static",
+                    extractor: StaticExtractor(candidates: [Candidate(url: URL(string: "https://x/a.m3u8")!, title: "A")])))
+            return (
+                ExtractionService(refresher: refresher, catalog: catalog, validator: nil, store: store, clock: clock), catalog, refresher
+            )
         }
         let (first, _, _) = await makeService()
         await first.runCycle()

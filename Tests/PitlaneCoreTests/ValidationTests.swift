@@ -67,15 +67,18 @@ struct ValidationTests {
     @Test func segmentsThatFailOrAreErrorPagesAreNotPlayable() async {
         let forbidden = await StreamValidator(http: web(segment: .init(status: 403, body: ""))).validate(stream("live.m3u8"), now: Date())
         #expect(!forbidden.playable && forbidden.error == "a segment answered 403")
-        let page = await StreamValidator(http: web(segment: .init(status: 200, body: "<!doctype html>"))).validate(stream("live.m3u8"), now: Date())
+        let page = await StreamValidator(http: web(segment: .init(status: 200, body: "<!doctype html>"))).validate(
+            stream("live.m3u8"), now: Date())
         #expect(!page.playable && page.error == "a segment is an HTML page, not media")
-        let timeout = await StreamValidator(http: FakeUpstream { _ in throw UpstreamError.timeout }).validate(stream("live.m3u8"), now: Date())
+        let timeout = await StreamValidator(http: FakeUpstream { _ in throw UpstreamError.timeout }).validate(
+            stream("live.m3u8"), now: Date())
         #expect(!timeout.playable && timeout.error == "the upstream did not answer in time")
     }
 
     @Test func rankingPutsPlayableFastAndRichFirst() {
         func record(_ id: String, _ health: StreamHealth?) -> StreamRecord {
-            StreamRecord(descriptor: StreamDescriptor(id: id, source: "s", title: id, upstream: URL(string: "https://x/\(id)")!), health: health)
+            StreamRecord(
+                descriptor: StreamDescriptor(id: id, source: "s", title: id, upstream: URL(string: "https://x/\(id)")!), health: health)
         }
         let now = Date()
         let records = [
@@ -105,13 +108,18 @@ struct ValidationTests {
         let other = Source(id: "two", kind: "static", extractor: StaticExtractor(candidates: []))
         let url = URL(string: "https://cdn.example.com/race.m3u8?token=1")!
         let retoken = URL(string: "https://cdn.example.com/race.m3u8?token=2")!
-        await catalog.add([Candidate(url: url, title: "Race"), Candidate(url: retoken, title: "Race again")], from: source, at: Date(), policy: .init())
+        await catalog.add(
+            [Candidate(url: url, title: "Race"), Candidate(url: retoken, title: "Race again")], from: source, at: Date(), policy: .init())
         await catalog.add([Candidate(url: retoken, title: "Race elsewhere")], from: other, at: Date(), policy: .init())
         #expect(await catalog.all().count == 1)
-        await catalog.add([Candidate(url: url, title: "A", key: "a"), Candidate(url: retoken, title: "B", key: "b")], from: other, at: Date(), policy: .init())
+        await catalog.add(
+            [Candidate(url: url, title: "A", key: "a"), Candidate(url: retoken, title: "B", key: "b")], from: other, at: Date(),
+            policy: .init())
         #expect(await catalog.all().count == 1, "another source's stream already claims the URL")
         let keyed = StreamCatalog()
-        await keyed.add([Candidate(url: url, title: "A", key: "a"), Candidate(url: retoken, title: "B", key: "b")], from: other, at: Date(), policy: .init())
+        await keyed.add(
+            [Candidate(url: url, title: "A", key: "a"), Candidate(url: retoken, title: "B", key: "b")], from: other, at: Date(),
+            policy: .init())
         #expect(await keyed.all().count == 2, "two keys vouch for two streams")
     }
 }

@@ -75,7 +75,8 @@ struct ServerHarness {
             let clock = ManualClock(Date())
             var configuration = Configuration()
             configuration.server.port = 0
-            configuration.server.dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("pitlane-test-\(UUID())").path
+            configuration.server.dataDir =
+                dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("pitlane-test-\(UUID())").path
             configuration.refresh.minSpacing = 0
             configuration.refresh.holdTimeout = 5
             configuration.upstream.timeout = 5

@@ -66,7 +66,9 @@ struct SourcesIntegrationTests {
             #expect(titles.contains("Fixture Grand Prix 2"))
             #expect(titles.contains("Race low"))
             #expect(titles.contains("World feed (list)"))
-            let masters = streams.filter { ($0["source"] as? String).map { ["fixture", "site", "api"].contains($0) } == true && ($0["quality"] as? String) != "360p" }
+            let masters = streams.filter {
+                ($0["source"] as? String).map { ["fixture", "site", "api"].contains($0) } == true && ($0["quality"] as? String) != "360p"
+            }
             #expect(masters.count == 2, "the master found by three sources is one stream (plus the page's high variant)")
             #expect(streams.map { $0["rank"] as? Int ?? 0 } == Array(1...streams.count))
             let health = streams.map { ($0["health"] as? [String: Any])?["playable"] as? Bool }
@@ -95,7 +97,8 @@ struct SourcesIntegrationTests {
         try await ServerHarness.run(configure: { $0.sources = Self.sources($1) }, dataDir: dataDir) { harness in
             try await Self.waitForFirstCycle(harness)
         }
-        try await ServerHarness.run(configure: { $0.sources = Self.sources($1, hangTimeout: 6) }, dataDir: dataDir, expectStreams: 0) { harness in
+        try await ServerHarness.run(configure: { $0.sources = Self.sources($1, hangTimeout: 6) }, dataDir: dataDir, expectStreams: 0) {
+            harness in
             let started = ContinuousClock.now
             let streams = try Self.json(try await harness.get("/api/streams"))["streams"] as? [[String: Any]] ?? []
             #expect(ContinuousClock.now - started < .seconds(2))

@@ -31,7 +31,9 @@ public actor StreamCatalog {
         }
         for candidate in candidates {
             let dedupe = StreamDedupe.key(candidate.url)
-            let claimed = seen[dedupe]?.contains { $0.source != source.id || $0.key == nil || candidate.key == nil || $0.key == candidate.key }
+            let claimed = seen[dedupe]?.contains {
+                $0.source != source.id || $0.key == nil || candidate.key == nil || $0.key == candidate.key
+            }
             if claimed == true { continue }
             seen[dedupe, default: []].append((source.id, candidate.key))
             var id = StreamID.make(source: source.id, candidate: candidate)

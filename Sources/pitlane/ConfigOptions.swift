@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PitlaneCore
+
+/// `--config` and `--log-level`, shared by every command; a bad file ends the command with exit code 2.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "YAML configuration file (also PITLANE_CONFIG).")
+    var config: String?
+
+    @Option(name: .long, help: "trace, debug, info, notice, warning or error (default info, or log_level in the config).")
+    var logLevel: String?
+
+    func load() throws -> Configuration {
+        let path = config ?? ProcessInfo.processInfo.environment["PITLANE_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        do {
+            return try path.map { try ConfigLoader.load(file: $0) } ?? Configuration()
+        } catch {
+            throw Failure.usage("configuration error: \(error)")
+        }
+    }
+
+    /// Sets up logging to standard error at the chosen level.
+    func bootstrapLogging(_ configuration: Configuration, defaultLevel: Logger.Level? = nil) throws -> Logger {
+        let name = logLevel ?? (defaultLevel?.rawValue ?? configuration.logLevel)
+        guard let level = Logger.Level(rawValue: name) else { throw Failure.usage("unknown log level '\(name)'") }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "pitlane")
+    }
+}
+
+/// A failure said in one line on standard error, with the exit code that fits it.
+enum Failure: Error {
+    case usage(String)
+
+    static func exit(_ message: String, code: Int32) -> ExitCode {
+        FileHandle.standardError.write(Data("pitlane: \(message)\n".utf8))
+        return ExitCode(code)
+    }
+}
+
+extension Failure {
+    /// Runs `body`, turning usage failures into their message and exit code 2.
+    static func reporting<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch Failure.usage(let message) {
+            throw exit(message, code: 2)
+        }
+    }
+}

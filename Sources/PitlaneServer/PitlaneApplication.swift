@@ -33,7 +33,7 @@ public struct PitlaneApplication: Sendable {
         self.catalog = StreamCatalog()
         self.refresher = TokenRefresher(catalog: catalog, clock: clock, policy: configuration.refreshPolicy, logger: logger)
         self.address = ServerAddress()
-        var store: (any CatalogueStore)?
+        var store: SQLiteCatalogueStore?
         let databasePath = dataDir.appendingPathComponent("catalogue.sqlite").path
         do {
             store = try SQLiteCatalogueStore(path: databasePath, logger: logger)
@@ -42,6 +42,7 @@ public struct PitlaneApplication: Sendable {
                 "cannot open the catalogue database; the catalogue will not survive a restart",
                 metadata: ["path": "\(databasePath)", "error": "\(error)"])
         }
+        self.store = store
         self.extraction = ExtractionService(
             refresher: refresher, catalog: catalog, validator: nil, store: store, clock: clock,
             concurrency: configuration.extraction.concurrency,
@@ -51,6 +52,7 @@ public struct PitlaneApplication: Sendable {
     }
 
     let extraSources: [Source]
+    let store: SQLiteCatalogueStore?
 
     /// `$XDG_DATA_HOME/pitlane`, else `~/.local/share/pitlane`.
     public static func defaultDataDir() -> String {
@@ -87,6 +89,12 @@ public struct PitlaneApplication: Sendable {
             configuration.extraction.validate
                 ? StreamValidator(http: upstream, timeout: .milliseconds(Int(configuration.upstream.timeout * 1000))) : nil)
         await extraction.restore()
+        let timing = ScheduleClock(raceGrace: configuration.schedule.raceGrace, otherGrace: configuration.schedule.grace)
+        let schedule = ScheduleService(
+            client: configuration.schedule.refresh
+                ? JolpicaClient(
+                    baseURL: configuration.schedule.jolpicaURL, allowPrivate: configuration.schedule.allowPrivate, http: upstream) : nil,
+            store: store, clock: clock, timing: timing, logger: logger)
         let proxy = HLSProxy(
             catalog: catalog, refresher: refresher, upstream: upstream, signer: signer, clock: clock,
             requestTimeout: .milliseconds(Int(configuration.upstream.timeout * 1000)), logger: logger)
@@ -97,6 +105,7 @@ public struct PitlaneApplication: Sendable {
         StreamsController<BasicRequestContext>(catalog: catalog, refresher: refresher, clock: clock).addRoutes(to: router.group("api"))
         SourcesController<BasicRequestContext>(refresher: refresher, extraction: extraction).addRoutes(to: router.group("api"))
         PlaylistController<BasicRequestContext>(catalog: catalog).addRoutes(to: router)
+        ScheduleController<BasicRequestContext>(schedule: schedule).addRoutes(to: router)
         if let demoMedia {
             DemoController<BasicRequestContext>(media: demoMedia, tokens: demoTokens, clock: clock)
                 .addRoutes(to: router.group("demo"))
@@ -111,7 +120,13 @@ public struct PitlaneApplication: Sendable {
             services: [
                 refreshService,
                 ExtractionLoop(
-                    extraction: extraction, address: address, interval: .milliseconds(Int(configuration.extraction.interval * 1000))),
+                    extraction: extraction, address: address,
+                    interval: { [configuration] in
+                        let seconds = await schedule.extractionInterval(
+                            live: configuration.extraction.liveInterval, idle: configuration.extraction.interval)
+                        return .milliseconds(Int(seconds * 1000))
+                    }),
+                ScheduleRefreshLoop(schedule: schedule, enabled: configuration.schedule.refresh, clock: clock),
             ],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.server.port

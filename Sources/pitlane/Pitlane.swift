@@ -11,7 +11,7 @@ struct Pitlane: AsyncParsableCommand {
         commandName: "pitlane",
         abstract: "A self-hosted live-stream hub for Formula 1 weekends.",
         version: PitlaneVersion.string,
-        subcommands: [Serve.self, Sources.self, Streams.self],
+        subcommands: [Serve.self, Sources.self, Streams.self, ScheduleCommand.self],
         defaultSubcommand: Serve.self
     )
 }

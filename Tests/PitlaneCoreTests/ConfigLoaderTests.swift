@@ -21,6 +21,8 @@ struct ConfigLoaderTests {
             refresh: {interval: 4m, lease: 90s, min_spacing: 5, hold_timeout: 6.5}
             upstream: {timeout: 10}
             demo: {enabled: no, token_ttl: 10}
+            extraction: {interval: 1h, live_interval: 2m, validate: false, concurrency: 8}
+            schedule: {refresh: false, jolpica_url: "http://mirror.lan/ergast/f1/", allow_private: yes, race_grace: 45m, grace: 10m}
             sources:
               - id: my-tv
                 kind: static
@@ -36,6 +38,10 @@ struct ConfigLoaderTests {
         #expect(config.refreshPolicy == RefreshPolicy(interval: 240, lease: 90, minSpacing: 5, holdTimeout: 6.5))
         #expect(config.upstream.timeout == 10)
         #expect(!config.demo.enabled && config.demo.tokenTTL == 10)
+        #expect(config.extraction.interval == 3600 && config.extraction.liveInterval == 120)
+        #expect(!config.extraction.validate && config.extraction.concurrency == 8)
+        #expect(!config.schedule.refresh && config.schedule.allowPrivate && config.schedule.jolpicaURL.host == "mirror.lan")
+        #expect(config.schedule.raceGrace == 2700 && config.schedule.grace == 600)
         let source = try #require(config.sources.first)
         #expect(source.id == "my-tv" && source.kind == "static" && source.allowPrivate && source.timeout == 15)
         #expect(source.headers.value(for: "referer") == "https://tv.example.com/")

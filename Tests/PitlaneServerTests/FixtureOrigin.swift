@@ -134,6 +134,18 @@ final class FixtureOrigin: @unchecked Sendable {
             try await Task.sleep(for: .seconds(Double(request.uri.queryParameters.get("seconds") ?? "") ?? 3))
             return Self.html("too late")
         }
+        router.get("jolpica/:file") { request, context -> Response in
+            self.record(request)
+            guard try context.parameters.require("file") == "2026.json" else { return Self.plain(.notFound, "no such season") }
+            let json = """
+                {"MRData": {"series": "f1", "limit": "100", "offset": "0", "total": "1", "RaceTable": {"season": "2026", "Races": [
+                  {"season": "2026", "round": "1", "raceName": "Fixture Grand Prix", "date": "2026-12-13", "time": "13:00:00Z",
+                   "Circuit": {"circuitId": "yas_marina", "circuitName": "Yas Marina Circuit",
+                               "Location": {"lat": "24.4672", "long": "54.6031", "locality": "Abu Dhabi", "country": "UAE"}},
+                   "Qualifying": {"date": "2026-12-12", "time": "14:00:00Z"}}]}}}
+                """
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: .init(string: json)))
+        }
         router.get("garbage.json") { request, _ -> Response in
             Self.html("<html><body>502 Bad Gateway</body></html>")
         }

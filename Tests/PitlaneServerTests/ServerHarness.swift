@@ -80,6 +80,8 @@ struct ServerHarness {
             configuration.refresh.minSpacing = 0
             configuration.refresh.holdTimeout = 5
             configuration.upstream.timeout = 5
+            configuration.schedule.jolpicaURL = URL(string: originURL.absoluteString + "jolpica/")!
+            configuration.schedule.allowPrivate = true
             configure(&configuration, originURL)
             let referer = HeaderProfile(["Referer": FixtureOrigin.referer])
             @Sendable func candidate(_ path: String) -> [Candidate] {
@@ -128,4 +130,8 @@ struct ServerHarness {
 
 enum HarnessError: Error {
     case timedOut(String)
+}
+
+func utc(_ text: String) -> Date {
+    try! Date(text, strategy: .iso8601)
 }

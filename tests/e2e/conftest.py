@@ -73,7 +73,7 @@ class Pitlane:
 
 @pytest.fixture
 def pitlane_demo_ttl10():
-    server = Pitlane("log_level: debug\ndemo:\n  token_ttl: 10\n")
+    server = Pitlane("log_level: debug\ndemo:\n  token_ttl: 10\nschedule:\n  refresh: false   # no test reaches the internet\n")
     try:
         yield server
     finally:

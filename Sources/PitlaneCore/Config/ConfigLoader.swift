@@ -30,7 +30,7 @@ public enum ConfigLoader {
         var config = Configuration()
         guard let node else { return config }
         let root = try Reader(node, path: "").mapping(allowed: [
-            "server", "secret", "log_level", "refresh", "upstream", "demo", "extraction", "sources",
+            "server", "secret", "log_level", "refresh", "upstream", "demo", "extraction", "schedule", "sources",
         ])
         if let server = try root.optional("server")?.mapping(allowed: ["host", "port", "data_dir"]) {
             if let host = try server.optional("host")?.string() { config.server.host = host }
@@ -54,10 +54,20 @@ public enum ConfigLoader {
             if let value = try demo.optional("enabled")?.bool() { config.demo.enabled = value }
             if let value = try demo.optional("token_ttl")?.seconds(min: 5) { config.demo.tokenTTL = value }
         }
-        if let extraction = try root.optional("extraction")?.mapping(allowed: ["interval", "validate", "concurrency"]) {
+        if let extraction = try root.optional("extraction")?.mapping(allowed: ["interval", "live_interval", "validate", "concurrency"]) {
             if let value = try extraction.optional("interval")?.seconds(min: 60) { config.extraction.interval = value }
+            if let value = try extraction.optional("live_interval")?.seconds(min: 30) { config.extraction.liveInterval = value }
             if let value = try extraction.optional("validate")?.bool() { config.extraction.validate = value }
             if let value = try extraction.optional("concurrency")?.int(in: 1...32) { config.extraction.concurrency = value }
+        }
+        if let schedule = try root.optional("schedule")?.mapping(allowed: [
+            "refresh", "jolpica_url", "allow_private", "race_grace", "grace",
+        ]) {
+            if let value = try schedule.optional("refresh")?.bool() { config.schedule.refresh = value }
+            if let value = try schedule.optional("jolpica_url")?.httpURL() { config.schedule.jolpicaURL = value }
+            if let value = try schedule.optional("allow_private")?.bool() { config.schedule.allowPrivate = value }
+            if let value = try schedule.optional("race_grace")?.seconds(min: 0) { config.schedule.raceGrace = value }
+            if let value = try schedule.optional("grace")?.seconds(min: 0) { config.schedule.grace = value }
         }
         if let sources = root.optional("sources") {
             var seen: Set<String> = []

@@ -23,9 +23,23 @@ public struct Configuration: Sendable, Equatable {
     public struct Extraction: Sendable, Equatable {
         /// How often every source is run and every stream validated.
         public var interval: Double = 1800
+        /// The same while a session is live or starts within 15 minutes.
+        public var liveInterval: Double = 300
         public var validate = true
         /// Streams validated at once.
         public var concurrency = 4
+    }
+
+    public struct Schedule: Sendable, Equatable {
+        /// Fetch the current season from Jolpica once a day (and on POST /api/schedule/refresh).
+        public var refresh = true
+        public var jolpicaURL = URL(string: "https://api.jolpi.ca/ergast/f1/")!
+        /// Lets `jolpica_url` point at a loopback or private address (a local mirror).
+        public var allowPrivate = false
+        /// How long after its planned end a race still counts as live.
+        public var raceGrace: Double = 1800
+        /// The same for the other sessions.
+        public var grace: Double = 900
     }
 
     public struct Demo: Sendable, Equatable {
@@ -90,6 +104,7 @@ public struct Configuration: Sendable, Equatable {
     public var upstream = Upstream()
     public var demo = Demo()
     public var extraction = Extraction()
+    public var schedule = Schedule()
     public var sources: [SourceConfig] = []
 
     public init() {}

@@ -56,7 +56,7 @@ public enum UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .timeout: "the upstream did not answer in time"
         case .refusedAddress(let host):
-            "refused to connect to \(host): a loopback, private or link-local address (set allow_private on the source to allow it)"
+            "refused to connect to \(host): a loopback, private or link-local address (allow_private allows it)"
         case .tooManyRedirects: "too many redirects"
         case .bodyTooLarge(let limit): "the body is larger than \(limit) bytes"
         case .connection(let reason): "connection failed: \(reason)"

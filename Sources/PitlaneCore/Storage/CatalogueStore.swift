@@ -22,9 +22,16 @@ public protocol CatalogueStore: Sendable {
 public final class InMemoryCatalogueStore: CatalogueStore, @unchecked Sendable {
     private let lock = NSLock()
     private var saved = StoredCatalogue()
+    private var seasons: [Int: StoredSeason] = [:]
 
     public init() {}
 
     public func load() throws -> StoredCatalogue { lock.withLock { saved } }
     public func save(_ catalogue: StoredCatalogue) throws { lock.withLock { saved = catalogue } }
+
+    public func loadSeasons() throws -> [StoredSeason] { lock.withLock { seasons.keys.sorted().compactMap { seasons[$0] } } }
+
+    public func saveSeason(_ season: Season, fetchedAt: Date) throws {
+        lock.withLock { seasons[season.season] = StoredSeason(season: season, fetchedAt: fetchedAt) }
+    }
 }

@@ -48,6 +48,13 @@ public final class SQLiteCatalogueStore: CatalogueStore {
                 table.column("status", .text).notNull()
             }
         }
+        migrator.registerMigration("v2-seasons") { db in
+            try db.create(table: "season") { table in
+                table.primaryKey("year", .integer)
+                table.column("fetched_at", .double).notNull()
+                table.column("season", .text).notNull()
+            }
+        }
         try migrator.migrate(queue)
         return queue
     }
@@ -63,6 +70,26 @@ public final class SQLiteCatalogueStore: CatalogueStore {
                 try? decoder.decode(SourceStatus.self, from: Data($0.utf8))
             }
             return StoredCatalogue(streams: streams, sources: sources)
+        }
+    }
+
+    public func loadSeasons() throws -> [StoredSeason] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT season, fetched_at FROM season ORDER BY year").compactMap { row in
+                let json: String = row["season"]
+                let fetched: Double = row["fetched_at"]
+                guard let season = try? Season.decode(Data(json.utf8)) else { return nil }
+                return StoredSeason(season: season, fetchedAt: Date(timeIntervalSince1970: fetched))
+            }
+        }
+    }
+
+    public func saveSeason(_ season: Season, fetchedAt: Date) throws {
+        let json = String(decoding: try season.encoded(), as: UTF8.self)
+        try queue.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO season (year, fetched_at, season) VALUES (?, ?, ?)",
+                arguments: [season.season, fetchedAt.timeIntervalSince1970, json])
         }
     }
 

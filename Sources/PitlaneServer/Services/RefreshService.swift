@@ -27,23 +27,52 @@ struct RefreshService: Service {
 }
 
 /// The extraction cadence as a ServiceLifecycle service: a cycle once the server is listening (the demo
-/// source needs its address), then every interval; the catalogue is saved again on shutdown.
+/// source needs its address), then again after an interval the calendar decides (short while a session
+/// is live or about to start); the catalogue is saved again on shutdown.
 struct ExtractionLoop: Service {
     let extraction: ExtractionService
     let address: ServerAddress
-    let interval: Duration
+    let interval: @Sendable () async -> Duration
 
     func run() async throws {
         guard await address.wait() != nil else { return }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await extraction.runCycle()
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+                let wait = await interval()
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             } catch {
                 break
             }
         }
         await extraction.persist()
+    }
+}
+
+/// Refreshes the current season from Jolpica once a day (at start-up only when the stored copy is older
+/// than a day), politely below its published limits.
+struct ScheduleRefreshLoop: Service {
+    let schedule: ScheduleService
+    let enabled: Bool
+    let clock: any WallClock
+
+    func run() async throws {
+        guard enabled else {
+            try? await gracefulShutdown()
+            return
+        }
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let year = await schedule.currentYear()
+            let last = await schedule.refreshInfo(year).lastSuccess
+            if last.map({ clock.now().timeIntervalSince($0) > 86_400 }) ?? true {
+                await schedule.refresh(year)
+            }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
+            } catch {
+                return
+            }
+        }
     }
 }
 

@@ -16,7 +16,8 @@ struct StreamsController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
-        let streams = StreamJSON.ranked(await catalog.all(), now: clock.now())
+        let detailed = request.uri.queryParameters.get("detail") == "1"
+        let streams = StreamJSON.ranked(await catalog.all(), now: clock.now(), detailed: detailed)
         return JSONResponse.encode(["streams": streams])
     }
 

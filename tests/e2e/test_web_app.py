@@ -1,0 +1,101 @@
+"""The web app in a real headless Chromium against a real `pitlane serve` with the demo source."""
+import time
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from browser import console_errors, make_driver, needs_chromium, screenshot
+
+pytestmark = needs_chromium
+FEEDS = ["demo-world", "demo-onboard-a", "demo-onboard-b", "demo-pit-lane"]
+
+
+@pytest.fixture
+def driver():
+    driver = make_driver()
+    yield driver
+    driver.quit()
+
+
+def tiles(driver):
+    return driver.execute_script("return window.pitlane ? window.pitlane.tiles() : []")
+
+
+def wait_until_playing(driver, count, timeout=60):
+    WebDriverWait(driver, timeout, poll_frequency=0.5).until(
+        lambda d: len(tiles(d)) == count and all(t["currentTime"] > 0.5 and not t["paused"] for t in tiles(d)))
+
+
+def advance(driver, seconds):
+    """currentTime of every tile after `seconds` of wall time, minus before."""
+    before = {t["tile"]: t["currentTime"] for t in tiles(driver)}
+    time.sleep(seconds)
+    return {t["tile"]: t["currentTime"] - before[t["tile"]] for t in tiles(driver)}
+
+
+def test_calendar_shows_the_next_session_with_a_ticking_countdown(pitlane_demo_ttl10, driver):
+    driver.get(pitlane_demo_ttl10.url)
+    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "countdown"))
+    hero = driver.find_element(By.ID, "hero").text.lower()
+    assert "next" in hero or "live" in hero
+    assert "grand prix" in hero
+    first = driver.find_element(By.ID, "countdown").text
+    time.sleep(2.2)
+    assert driver.find_element(By.ID, "countdown").text != first, "the countdown ticks every second"
+    assert len(driver.find_elements(By.CSS_SELECTOR, ".round")) >= 20
+    assert driver.find_element(By.CSS_SELECTOR, "a[href='/calendar.ics']")
+    screenshot(driver, "calendar")
+    assert not console_errors(driver)
+
+
+def test_streams_page_lists_the_demo_feeds(pitlane_demo_ttl10, driver):
+    driver.get(pitlane_demo_ttl10.url + "streams")
+    WebDriverWait(driver, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".card.stream")) >= 4)
+    text = driver.find_element(By.ID, "streams").text
+    for title in ["World feed", "Onboard A", "Onboard B", "Pit lane"]:
+        assert title in text
+    screenshot(driver, "streams")
+    assert not console_errors(driver)
+
+
+def test_multiview_plays_four_feeds_through_token_expiries_with_one_audible_tile(pitlane_demo_ttl10, driver):
+    server = pitlane_demo_ttl10
+    driver.get(server.url + "watch?layout=2x2&tiles=" + ",".join(FEEDS))
+    wait_until_playing(driver, 4)
+    state = tiles(driver)
+    assert [t["engine"] for t in state] == ["hlsjs"] * 4, state
+    assert all(t["version"] == "1.5.13" for t in state)
+    assert sum(not t["muted"] for t in state) == 1 and not state[0]["muted"]
+
+    refreshes_before = server.get_json("/api/streams/demo-world")["refresh"]["count"]
+    moved = advance(driver, 15)
+    assert all(seconds >= 10 for seconds in moved.values()), moved
+    assert all(t["fragsBuffered"] >= 3 for t in tiles(driver)), "hls.js, not native HLS, played"
+    assert server.get_json("/api/streams/demo-world")["refresh"]["count"] > refreshes_before, "a token expired and was refreshed"
+    screenshot(driver, "watch-2x2")
+
+    driver.find_element(By.TAG_NAME, "body").send_keys("3")
+    state = tiles(driver)
+    assert [t["muted"] for t in state] == [True, True, False, True]
+
+    driver.find_elements(By.CSS_SELECTOR, ".tile .swap")[3].click()  # the pit lane into the main position
+    driver.find_element(By.CSS_SELECTOR, "button[data-layout='1+3']").click()
+    assert driver.execute_script("return window.pitlane.layout()") == "1+3"
+    assert tiles(driver)[0]["stream"] == "demo-pit-lane"
+    assert "layout=1+3" in driver.current_url and "demo-pit-lane" in driver.current_url.split("tiles=")[1].split(",")[0]
+    moved = advance(driver, 6)
+    assert all(seconds >= 3 for seconds in moved.values()), f"a swap and a layout change keep all four playing: {moved}"
+    assert sum(not t["muted"] for t in tiles(driver)) == 1
+    screenshot(driver, "watch-1+3")
+    assert not console_errors(driver), console_errors(driver)
+
+
+def test_native_hls_plays_when_asked(pitlane_demo_ttl10, driver):
+    driver.get(pitlane_demo_ttl10.url + "watch?layout=1&tiles=demo-world&engine=native")
+    wait_until_playing(driver, 1)
+    state = tiles(driver)[0]
+    assert state["engine"] == "native" and state["version"] is None
+    moved = advance(driver, 6)
+    assert list(moved.values())[0] >= 4
+    assert not console_errors(driver)

@@ -97,7 +97,9 @@ public struct PitlaneApplication: Sendable {
             store: store, clock: clock, timing: timing, logger: logger)
         let proxy = HLSProxy(
             catalog: catalog, refresher: refresher, upstream: upstream, signer: signer, clock: clock,
-            requestTimeout: .milliseconds(Int(configuration.upstream.timeout * 1000)), logger: logger)
+            requestTimeout: .milliseconds(Int(configuration.upstream.timeout * 1000)),
+            segmentCacheBytes: configuration.upstream.segmentCacheBytes,
+            segmentCacheLifetime: configuration.upstream.segmentCacheLifetime, logger: logger)
         let router = Router()
         router.add(middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.range], allowMethods: [.get, .head, .options]))
         HealthController<BasicRequestContext>().addRoutes(to: router)

@@ -14,6 +14,8 @@ final class FakeUpstream: UpstreamClient, @unchecked Sendable {
     private let lock = NSLock()
     private var handler: @Sendable (UpstreamRequest) throws -> Reply
     private(set) var requests: [UpstreamRequest] = []
+    /// Time to the response head, so concurrent requests overlap.
+    var latency: Duration = .zero
 
     init(_ handler: @escaping @Sendable (UpstreamRequest) throws -> Reply) {
         self.handler = handler
@@ -32,6 +34,7 @@ final class FakeUpstream: UpstreamClient, @unchecked Sendable {
             requests.append(request)
             return self.handler
         }
+        if latency > .zero { try await Task.sleep(for: latency) }
         let reply = try handler(request)
         return UpstreamResponse(
             status: reply.status, url: reply.finalURL ?? request.url, headers: reply.headers,

@@ -25,15 +25,19 @@ final class ProxyHarness: @unchecked Sendable {
 
     let withExpiry: Bool
 
-    init(masterIsMedia: Bool = false, withExpiry: Bool = false, policy: RefreshPolicy = RefreshPolicy(minSpacing: 0, holdTimeout: 2)) async
-    {
+    init(
+        masterIsMedia: Bool = false, withExpiry: Bool = false, policy: RefreshPolicy = RefreshPolicy(minSpacing: 0, holdTimeout: 2),
+        segmentCacheBytes: Int = 64 * 1024 * 1024
+    ) async {
         self.withExpiry = withExpiry
         let upstream = FakeUpstream { _ in .init(status: 500, body: "") }
         self.upstream = upstream
         self.masterIsMedia = masterIsMedia
         extractor = FakeExtractor([])
         refresher = TokenRefresher(catalog: catalog, clock: clock, policy: policy)
-        proxy = HLSProxy(catalog: catalog, refresher: refresher, upstream: upstream, signer: TestSupport.signer, clock: clock)
+        proxy = HLSProxy(
+            catalog: catalog, refresher: refresher, upstream: upstream, signer: TestSupport.signer, clock: clock,
+            segmentCacheBytes: segmentCacheBytes)
         streamID = "src-race"
         upstream.setHandler { [unowned self] request in self.answer(request) }
         extractor.set([candidate()])
@@ -172,6 +176,7 @@ struct HLSProxyTests {
         let reply = await harness.proxy.resource(stream: harness.streamID, token: stale[0], ext: "ts", range: nil)
         #expect(reply.status == 503)
         #expect(reply.headers.value(for: "Retry-After") == "2")
+        harness.clock.advance(by: 2)  // past the shared playlist's lifetime
         let playlist = await harness.proxy.variant(stream: harness.streamID, key: key)
         #expect(playlist.status == 503)
     }

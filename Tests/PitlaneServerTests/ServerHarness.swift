@@ -47,13 +47,15 @@ struct ServerHarness {
         return Fetched(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: body))
     }
 
-    /// Waits (bounded) until Pitlane's first discovery has registered the expected number of streams.
+    /// Waits (bounded) until Pitlane's first extraction cycle has registered the expected number of streams
+    /// and checked them all, so that no background request mixes with what a test counts.
     func waitForStreams(_ count: Int) async throws {
-        for _ in 0..<100 {
-            if await app.catalog.all().count >= count { return }
+        for _ in 0..<200 {
+            let streams = await app.catalog.all()
+            if streams.count >= count, count == 0 || streams.allSatisfy({ $0.health != nil }) { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw HarnessError.timedOut("streams were not discovered")
+        throw HarnessError.timedOut("streams were not discovered and checked")
     }
 
     /// - Parameters:

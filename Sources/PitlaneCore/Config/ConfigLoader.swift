@@ -47,8 +47,12 @@ public enum ConfigLoader {
             if let value = try refresh.optional("min_spacing")?.seconds(min: 0) { config.refresh.minSpacing = value }
             if let value = try refresh.optional("hold_timeout")?.seconds(min: 1) { config.refresh.holdTimeout = value }
         }
-        if let upstream = try root.optional("upstream")?.mapping(allowed: ["timeout"]) {
+        if let upstream = try root.optional("upstream")?.mapping(allowed: ["timeout", "segment_cache_mb", "segment_cache_lifetime"]) {
             if let value = try upstream.optional("timeout")?.seconds(min: 1) { config.upstream.timeout = value }
+            if let value = try upstream.optional("segment_cache_mb")?.int(in: 0...16384) {
+                config.upstream.segmentCacheBytes = value * 1024 * 1024
+            }
+            if let value = try upstream.optional("segment_cache_lifetime")?.seconds(min: 0) { config.upstream.segmentCacheLifetime = value }
         }
         if let demo = try root.optional("demo")?.mapping(allowed: ["enabled", "token_ttl"]) {
             if let value = try demo.optional("enabled")?.bool() { config.demo.enabled = value }

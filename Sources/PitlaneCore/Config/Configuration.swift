@@ -18,6 +18,10 @@ public struct Configuration: Sendable, Equatable {
     public struct Upstream: Sendable, Equatable {
         /// Seconds to wait for an upstream's response headers.
         public var timeout: Double = 15
+        /// Bytes of segments kept in memory for viewers slightly behind (least recently used go first).
+        public var segmentCacheBytes = 64 * 1024 * 1024
+        /// How long a segment stays in that cache.
+        public var segmentCacheLifetime: Double = 30
     }
 
     public struct Extraction: Sendable, Equatable {

@@ -17,12 +17,17 @@ public final class HLSProxy: Sendable {
     let clock: any WallClock
     let logger: Logger
     let indexCache = MasterIndexCache()
+    let playlists: PlaylistCache
+    let segments: SegmentCache
     let requestTimeout: Duration
 
     public init(
         catalog: StreamCatalog, refresher: TokenRefresher, upstream: any UpstreamClient, signer: HandleSigner, clock: any WallClock,
-        requestTimeout: Duration = .seconds(15), logger: Logger = Logger(label: "pitlane.proxy")
+        requestTimeout: Duration = .seconds(15), segmentCacheBytes: Int = 64 * 1024 * 1024, segmentCacheLifetime: TimeInterval = 30,
+        logger: Logger = Logger(label: "pitlane.proxy")
     ) {
+        self.playlists = PlaylistCache(clock: clock)
+        self.segments = SegmentCache(clock: clock, byteLimit: segmentCacheBytes, lifetime: segmentCacheLifetime)
         self.catalog = catalog
         self.refresher = refresher
         self.upstream = upstream
@@ -85,7 +90,7 @@ public final class HLSProxy: Sendable {
         do {
             guard let record = await catalog.record(id) else { throw ProxyFailure.unknownStream(id) }
             var url = URL(string: handle.url)
-            var response = try await send(url, record: record, range: range)
+            var response = try await sendShared(url, record: record, range: range)
             if Self.rejectionStatuses.contains(response.status) {
                 logger.info(
                     "upstream rejected resource",
@@ -120,14 +125,14 @@ public final class HLSProxy: Sendable {
     private func recoverResource(_ handle: ResourceHandle, rejectedURL: URL?, range: String?) async throws -> (URL?, UpstreamResponse) {
         let deadline = clock.now().addingTimeInterval(policy.holdTimeout)
         if let located = try? await relocate(handle), located != rejectedURL, let record = await catalog.record(handle.stream) {
-            let response = try await send(located, record: record, range: range)
+            let response = try await sendShared(located, record: record, range: range)
             if !Self.rejectionStatuses.contains(response.status) { return (located, response) }
         }
         try await holdForRefresh(handle.stream, reason: .rejected, until: deadline)
         guard let located = try await relocate(handle), let record = await catalog.record(handle.stream) else {
             throw ProxyFailure.unavailable("the resource is no longer in the refreshed playlist")
         }
-        let response = try await send(located, record: record, range: range)
+        let response = try await sendShared(located, record: record, range: range)
         if Self.rejectionStatuses.contains(response.status) {
             throw ProxyFailure.unavailable("the upstream still rejects the resource after a refresh (\(response.status))")
         }
@@ -221,12 +226,19 @@ public final class HLSProxy: Sendable {
         }
     }
 
-    struct Rejected: Error {
+    struct Rejected: Error, Sendable {
         var status: Int
     }
 
-    /// `.failure(status)` when the upstream rejected the token; throws for every other problem.
+    /// `.failure(status)` when the upstream rejected the token; throws for every other problem. Shared by
+    /// every viewer through the playlist cache.
     private func fetchPlaylist(_ url: URL, record: StreamRecord) async throws -> Result<(Playlist, URL), Rejected> {
+        try await playlists.playlist(for: record.descriptor.id + "|" + url.absoluteString) {
+            try await self.loadPlaylist(url, record: record)
+        }
+    }
+
+    private func loadPlaylist(_ url: URL, record: StreamRecord) async throws -> Result<(Playlist, URL), Rejected> {
         let response = try await send(url, record: record, range: nil)
         if Self.rejectionStatuses.contains(response.status) { return .failure(Rejected(status: response.status)) }
         guard response.status == 200 else {
@@ -237,6 +249,14 @@ public final class HLSProxy: Sendable {
             return .success((try PlaylistParser.parse(body.readableBytesView), response.url))
         } catch {
             throw ProxyFailure(status: 502, message: "upstream body is not a playlist: \(error)")
+        }
+    }
+
+    /// A segment, part, key or init section: one upstream request however many viewers ask at once.
+    private func sendShared(_ url: URL?, record: StreamRecord, range: String?) async throws -> UpstreamResponse {
+        guard let url else { throw ProxyFailure(status: 502, message: "unusable upstream URL") }
+        return try await segments.response(for: url.absoluteString + "|" + (range ?? "")) {
+            try await self.send(url, record: record, range: range)
         }
     }
 

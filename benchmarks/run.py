@@ -247,6 +247,7 @@ def main():
         subprocess.run(["swift", "build", "-c", "release", "--product", "pitlane"], cwd=ROOT, check=True)
 
     folder = Path(tempfile.mkdtemp(prefix="pitlane-bench-"))
+    folder.chmod(0o755)  # nginx's workers run as an unprivileged user
     segment_size = make_media(folder)
     origin = Origin(folder)
     rows, notes = [], []

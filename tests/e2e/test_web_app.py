@@ -73,6 +73,7 @@ def test_multiview_plays_four_feeds_through_token_expiries_with_one_audible_tile
     assert all(seconds >= 10 for seconds in moved.values()), moved
     assert all(t["fragsBuffered"] >= 3 for t in tiles(driver)), "hls.js, not native HLS, played"
     assert server.get_json("/api/streams/demo-world")["refresh"]["count"] > refreshes_before, "a token expired and was refreshed"
+    driver.execute_script("document.dispatchEvent(new MouseEvent('mousemove'))")  # show the controls
     screenshot(driver, "watch-2x2")
 
     driver.find_element(By.TAG_NAME, "body").send_keys("3")
@@ -87,6 +88,7 @@ def test_multiview_plays_four_feeds_through_token_expiries_with_one_audible_tile
     moved = advance(driver, 6)
     assert all(seconds >= 3 for seconds in moved.values()), f"a swap and a layout change keep all four playing: {moved}"
     assert sum(not t["muted"] for t in tiles(driver)) == 1
+    driver.execute_script("document.dispatchEvent(new MouseEvent('mousemove'))")
     screenshot(driver, "watch-1+3")
     assert not console_errors(driver), console_errors(driver)
 

@@ -2,8 +2,8 @@ import Foundation
 
 /// A parsed HLS playlist: every line in its original order, so that serializing an unmodified playlist
 /// gives back its content (normalized to LF line endings, without a BOM or blank lines).
-public struct Playlist: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+public struct Playlist: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
         case master
         case media
     }
@@ -46,7 +46,7 @@ public struct Playlist: Sendable, Equatable {
 }
 
 /// One line of a playlist.
-public enum PlaylistLine: Sendable, Equatable {
+public enum PlaylistLine: Sendable, Hashable {
     case tag(Tag)
     case uri(String)
     /// A `#` line that is not a tag; kept because some packagers put meaning in comments.
@@ -63,7 +63,7 @@ public enum PlaylistLine: Sendable, Equatable {
 
 /// A `#EXT…` tag. Tags whose value is an attribute list expose it through `attributes`; the raw value is
 /// kept for every other tag so unknown tags pass through untouched.
-public struct Tag: Sendable, Equatable {
+public struct Tag: Sendable, Hashable {
     public var name: String
     public var value: String?
 

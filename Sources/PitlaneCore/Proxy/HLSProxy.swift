@@ -18,6 +18,7 @@ public final class HLSProxy: Sendable {
     let logger: Logger
     let indexCache = MasterIndexCache()
     let playlists: PlaylistCache
+    let rendered = RenderedPlaylistCache()
     let segments: SegmentCache
     let requestTimeout: Duration
 
@@ -72,7 +73,10 @@ public final class HLSProxy: Sendable {
             }
             let entry = index.entry(forKey: key)
             let rewriter = MediaRewriter(stream: id, variant: key, isSubtitles: entry?.isSubtitles ?? false, signer: signer)
-            return .playlist(rewriter.rewrite(playlist, baseURL: finalURL, variantKeyFor: { index.key(forUpstream: $0) }))
+            let text = await rendered.text(for: "\(id)|\(key)|\(finalURL.absoluteString)", playlist: playlist) {
+                rewriter.rewrite(playlist, baseURL: finalURL, variantKeyFor: { index.key(forUpstream: $0) }).serialized()
+            }
+            return .playlistText(text)
         } catch {
             return failureReply(error, stream: id, what: "variant \(key)")
         }

@@ -67,3 +67,23 @@ actor PlaylistCache {
         }
     }
 }
+
+/// Rewritten media playlists, reused while the upstream playlist is the same: signing every URI again for
+/// each of N viewers would cost N times the work for identical output.
+actor RenderedPlaylistCache {
+    private var entries: [String: (fingerprint: Int, text: String)] = [:]
+    private let limit: Int
+
+    init(limit: Int = 256) {
+        self.limit = limit
+    }
+
+    func text(for key: String, playlist: Playlist, render: () -> String) -> String {
+        let fingerprint = playlist.hashValue
+        if let entry = entries[key], entry.fingerprint == fingerprint { return entry.text }
+        let text = render()
+        if entries.count >= limit { entries.removeAll(keepingCapacity: true) }
+        entries[key] = (fingerprint, text)
+        return text
+    }
+}

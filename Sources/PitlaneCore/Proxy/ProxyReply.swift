@@ -20,10 +20,14 @@ public struct ProxyReply: Sendable {
     public static let playlistContentType = "application/vnd.apple.mpegurl"
 
     static func playlist(_ playlist: Playlist) -> ProxyReply {
+        playlistText(playlist.serialized())
+    }
+
+    static func playlistText(_ text: String) -> ProxyReply {
         ProxyReply(
             status: 200,
             headers: HeaderProfile(["Content-Type": playlistContentType, "Cache-Control": "max-age=1"]),
-            body: .text(playlist.serialized()))
+            body: .text(text))
     }
 
     static func failure(_ failure: ProxyFailure) -> ProxyReply {

@@ -67,7 +67,7 @@ function applyAudio() {
     tile.element.classList.toggle("focused", focused);
     tile.video.muted = !focused || tile.userMuted;
     tile.video.volume = state.volumes[tile.stream] ?? 1;
-    tile.focusButton.textContent = focused && !tile.userMuted ? "🔊" : "🔇";
+    tile.focusButton.textContent = focused && !tile.userMuted ? "♪ on" : "♪ off";
     tile.focusButton.setAttribute("aria-pressed", String(focused));
   }
 }
@@ -95,7 +95,7 @@ function addTile(streamID) {
   const engine = el("span", { class: "badge engine" });
   const latency = el("span", { class: "muted latency" });
   const message = el("div", { class: "message", role: "alert" });
-  const focusButton = el("button", { class: "focus", title: "Listen to this tile", onclick: () => focusTile(key) }, "🔇");
+  const focusButton = el("button", { class: "focus", title: "Listen to this tile", onclick: () => focusTile(key) }, "♪ off");
   const volume = el("input", { type: "range", min: "0", max: "1", step: "0.05", "aria-label": "Volume", oninput: (event) => {
     const tile = tiles.find((t) => t.key === key);
     state.volumes[tile.stream] = Number(event.target.value);

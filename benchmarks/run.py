@@ -83,6 +83,14 @@ def children(pid):
         return []
 
 
+def terminate(process):
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def wrk(url, connections, seconds, latency=False):
     threads = min(2, connections)
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "15s"] + (["--latency"] if latency else []) + [url]
@@ -195,11 +203,7 @@ sources:
         return f"{self.base}/hls/bench-s{n}/{variant}", f"{self.base}/hls/bench-s{n}/{segment}"
 
     def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        terminate(self.process)
 
 
 class Mediaflow:
@@ -221,11 +225,7 @@ class Mediaflow:
         return f"{self.base}/proxy/hls/manifest.m3u8?api_password={MEDIAFLOW_PASSWORD}&d={urllib.request.quote(url, safe='')}"
 
     def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        terminate(self.process)
 
 
 def fan(urls, workers):

@@ -15,14 +15,11 @@ struct SourcesController<Context: RequestContext>: Sendable {
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: Keys.self)
-            try container.encode(status.id, forKey: .id)
-            try container.encode(status.kind, forKey: .kind)
-            try container.encode(status.enabled, forKey: .enabled)
-            try container.encode(status.lastRun, forKey: .lastRun)
-            try container.encode(status.lastSuccess, forKey: .lastSuccess)
-            try container.encode(status.duration.map { ($0 * 1000).rounded() / 1000 }, forKey: .duration)
-            try container.encode(status.streamsFound, forKey: .streamsFound)
-            try container.encode(status.lastError, forKey: .lastError)
+            try container.encodeEach([
+                .id: status.id, .kind: status.kind, .enabled: status.enabled, .lastRun: status.lastRun, .lastSuccess: status.lastSuccess,
+                .duration: status.duration.map { ($0 * 1000).rounded() / 1000 }, .streamsFound: status.streamsFound,
+                .lastError: status.lastError,
+            ])
         }
     }
 

@@ -34,38 +34,31 @@ public struct ScheduleJSON: Encodable, Sendable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
-        try container.encode(season.season, forKey: .season)
-        try container.encode(season.source, forKey: .source)
-        try container.encode(now, forKey: .now)
+        try container.encodeEach([.season: season.season, .source: season.source, .now: now])
         var refreshContainer = container.nestedContainer(keyedBy: RefreshKeys.self, forKey: .refresh)
-        try refreshContainer.encode(refresh.lastAttempt, forKey: .lastAttempt)
-        try refreshContainer.encode(refresh.lastSuccess, forKey: .lastSuccess)
-        try refreshContainer.encode(refresh.lastError, forKey: .lastError)
+        try refreshContainer.encodeEach([
+            .lastAttempt: refresh.lastAttempt, .lastSuccess: refresh.lastSuccess, .lastError: refresh.lastError,
+        ])
         for (key, reference) in [(Keys.current, current), (.next, next)] {
             guard let reference else {
                 try container.encodeNil(forKey: key)
                 continue
             }
             var nested = container.nestedContainer(keyedBy: SessionKeys.self, forKey: key)
-            try nested.encode(reference.season, forKey: .season)
-            try nested.encode(reference.event.round, forKey: .round)
-            try nested.encode(reference.event.name, forKey: .event)
+            try nested.encodeEach([
+                .season: reference.season, .round: reference.event.round, .event: reference.event.name,
+                .countdownSeconds: Int(reference.session.start.timeIntervalSince(now).rounded(.up)),
+            ])
             try encodeSession(reference.session, into: &nested)
-            try nested.encode(Int(reference.session.start.timeIntervalSince(now).rounded(.up)), forKey: .countdownSeconds)
         }
         var events = container.nestedUnkeyedContainer(forKey: .events)
         for event in season.events {
             var nested = events.nestedContainer(keyedBy: EventKeys.self)
-            try nested.encode(event.round, forKey: .round)
-            try nested.encode(event.name, forKey: .name)
-            try nested.encode(event.circuitId, forKey: .circuitId)
-            try nested.encode(event.circuit, forKey: .circuit)
-            try nested.encode(event.locality, forKey: .locality)
-            try nested.encode(event.country, forKey: .country)
-            try nested.encode(event.latitude, forKey: .latitude)
-            try nested.encode(event.longitude, forKey: .longitude)
-            try nested.encode(event.timeZone, forKey: .timeZone)
-            try nested.encode(event.isSprintWeekend, forKey: .sprintWeekend)
+            try nested.encodeEach([
+                .round: event.round, .name: event.name, .circuitId: event.circuitId, .circuit: event.circuit, .locality: event.locality,
+                .country: event.country, .latitude: event.latitude, .longitude: event.longitude, .timeZone: event.timeZone,
+                .sprintWeekend: event.isSprintWeekend,
+            ])
             var sessions = nested.nestedUnkeyedContainer(forKey: .sessions)
             for session in event.sessions {
                 var item = sessions.nestedContainer(keyedBy: SessionKeys.self)
@@ -75,13 +68,10 @@ public struct ScheduleJSON: Encodable, Sendable {
     }
 
     private func encodeSession(_ session: Session, into container: inout KeyedEncodingContainer<SessionKeys>) throws {
-        try container.encode(session.kind.rawValue, forKey: .kind)
-        try container.encode(session.kind.displayName, forKey: .name)
-        try container.encode(session.start, forKey: .start)
-        try container.encode(session.end, forKey: .end)
-        try container.encode(session.state.rawValue, forKey: .state)
-        try container.encode(timing.status(of: session, at: now).rawValue, forKey: .status)
-        try container.encode(session.allDay, forKey: .allDay)
+        try container.encodeEach([
+            .kind: session.kind.rawValue, .name: session.kind.displayName, .start: session.start, .end: session.end,
+            .state: session.state.rawValue, .status: timing.status(of: session, at: now).rawValue, .allDay: session.allDay,
+        ])
     }
 }
 
@@ -96,9 +86,6 @@ struct RefreshJSON: Encodable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
-        try container.encode(refreshed, forKey: .refreshed)
-        try container.encode(season, forKey: .season)
-        try container.encode(events, forKey: .events)
-        try container.encode(error, forKey: .error)
+        try container.encodeEach([.refreshed: refreshed, .season: season, .events: events, .error: error])
     }
 }

@@ -19,32 +19,23 @@ public struct StreamJSON: Encodable, Sendable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(source, forKey: .source)
-        try container.encode(title, forKey: .title)
-        try container.encode(quality, forKey: .quality)
-        try container.encode(playlist, forKey: .playlist)
-        try container.encode(rank, forKey: .rank)
+        try container.encodeEach([.id: id, .source: source, .title: title, .quality: quality, .playlist: playlist, .rank: rank])
         if let health {
             var nested = container.nestedContainer(keyedBy: HealthKeys.self, forKey: .health)
-            try nested.encode(health.playable, forKey: .playable)
-            try nested.encode(health.latencyMs, forKey: .latencyMs)
-            try nested.encode(health.bandwidth, forKey: .bandwidth)
-            try nested.encode(health.resolutions, forKey: .resolutions)
-            try nested.encode(health.live, forKey: .live)
-            try nested.encode(health.checkedAt, forKey: .checkedAt)
-            try nested.encode(health.error, forKey: .error)
+            try nested.encodeEach([
+                .playable: health.playable, .latencyMs: health.latencyMs, .bandwidth: health.bandwidth, .resolutions: health.resolutions,
+                .live: health.live, .checkedAt: health.checkedAt, .error: health.error,
+            ])
         } else {
             try container.encodeNil(forKey: .health)
         }
         guard let (active, state) = detail else { return }
         try container.encode(active, forKey: .active)
         var refresh = container.nestedContainer(keyedBy: RefreshKeys.self, forKey: .refresh)
-        try refresh.encode(state.count, forKey: .count)
-        try refresh.encode(state.lastRefreshed, forKey: .lastRefreshed)
-        try refresh.encode(state.nextRefresh, forKey: .nextRefresh)
-        try refresh.encode(state.expiresAt, forKey: .expiresAt)
-        try refresh.encode(state.lastError, forKey: .lastError)
+        try refresh.encodeEach([
+            .count: state.count, .lastRefreshed: state.lastRefreshed, .nextRefresh: state.nextRefresh, .expiresAt: state.expiresAt,
+            .lastError: state.lastError,
+        ])
     }
 }
 

@@ -101,3 +101,56 @@ def test_native_hls_plays_when_asked(pitlane_demo_ttl10, driver):
     moved = advance(driver, 6)
     assert list(moved.values())[0] >= 4
     assert not console_errors(driver)
+
+
+@pytest.fixture
+def failing_world():
+    """Pitlane with two sources of the same title on a live origin whose primary can be made to fail."""
+    import urllib.request
+
+    from conftest import Pitlane
+    from live_origin import start
+
+    origin = start()
+    base = f"http://127.0.0.1:{origin.server_address[1]}"
+    server = Pitlane(f"""log_level: info
+demo: {{enabled: false}}
+schedule: {{refresh: false}}
+sources:
+  - {{id: primary, kind: static, allow_private: true, streams: [{{url: "{base}/primary/live.m3u8", title: Race, key: race}}]}}
+  - {{id: backup, kind: static, allow_private: true, streams: [{{url: "{base}/backup/live.m3u8", title: Race, key: race}}]}}
+""")
+
+    def control(action):
+        urllib.request.urlopen(urllib.request.Request(f"{base}/control/{action}", method="POST"), timeout=5).read()
+
+    server.control = control
+    try:
+        yield server
+    finally:
+        server.stop()
+        origin.shutdown()
+
+
+def test_a_tile_whose_stream_dies_re_resolves_then_offers_the_next_best(failing_world, driver):
+    server = failing_world
+    server.wait_for_stream("primary-race")
+    server.wait_for_stream("backup-race")
+    deadline = time.time() + 30
+    while time.time() < deadline and any(s["health"] is None for s in server.get_json("/api/streams")["streams"]):
+        time.sleep(0.5)
+    driver.get(server.url + "watch?layout=1&tiles=primary-race")
+    wait_until_playing(driver, 1)
+    refreshes = server.get_json("/api/streams/primary-race")["refresh"]["count"]
+    server.control("fail")
+    WebDriverWait(driver, 90, poll_frequency=0.5).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".tile .message.shown button.next-best"))
+    assert server.get_json("/api/streams/primary-race")["refresh"]["count"] > refreshes, "the tile asked Pitlane to re-resolve first"
+    button = driver.find_element(By.CSS_SELECTOR, ".tile .message.shown button.next-best")
+    assert "Switch to Race (backup)" in button.text
+    screenshot(driver, "watch-recovery")
+    button.click()
+    WebDriverWait(driver, 30).until(lambda d: tiles(d)[0]["stream"] == "backup-race" and tiles(d)[0]["message"] is None)
+    wait_until_playing(driver, 1)
+    moved = advance(driver, 5)
+    assert list(moved.values())[0] >= 3, "the next-best stream plays"
+    assert "tiles=backup-race" in driver.current_url

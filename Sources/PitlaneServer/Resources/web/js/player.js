@@ -17,7 +17,7 @@ export function chooseEngine(video) {
 }
 
 export class Player {
-  /// `onTrouble(kind)` is called when retries did not help: the page then re-resolves the stream.
+  /// `onTrouble(step, kind)`: "reresolve", "failed" or "unsupported".
   constructor(video, { onTrouble, onStatus, capped } = {}) {
     this.video = video;
     this.onTrouble = onTrouble || (() => {});
@@ -38,7 +38,9 @@ export class Player {
     if (engine === "hlsjs") {
       const hls = new HlsClass({
         capLevelToPlayerSize: true, backBufferLength: 30, maxBufferLength: 20, liveSyncDurationCount: 3,
-        manifestLoadingMaxRetry: 2, levelLoadingMaxRetry: 4, fragLoadingMaxRetry: 4,
+        // A few quick retries inside hls.js ride out blips (Pitlane itself holds requests while it refreshes
+        // a token); after that the page's own ladder takes over instead of minutes of silent retrying.
+        manifestLoadingMaxRetry: 2, levelLoadingMaxRetry: 3, fragLoadingMaxRetry: 3,
       });
       this.hls = hls;
       this.stats.version = HlsClass.version;
@@ -76,24 +78,27 @@ export class Player {
     this.retry(data.type === HlsClass.ErrorTypes.NETWORK_ERROR ? "network" : "media");
   }
 
-  /// Backoff 1, 2, 4 s; after that the page is asked to re-resolve the stream.
+  /// The recovery ladder once the engine has given up: first ask the page to have Pitlane re-resolve the
+  /// stream (`onTrouble("reresolve")`, which reloads), then one more reload after a backoff, then tell the
+  /// page it failed (`onTrouble("failed")`), which offers the next-best stream. Playing again resets it.
   retry(kind) {
     this.attempts += 1;
-    if (this.attempts > 3) {
-      this.onTrouble(kind);
-      return;
-    }
-    this.onStatus(`reconnecting (${this.attempts}/3)…`);
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => {
-      if (this.hls) {
-        this.hls.loadSource(this.url);
-        this.hls.startLoad();
-      } else if (this.url) {
-        this.video.src = this.url;
-        this.video.play().catch(() => {});
-      }
-    }, 1000 * 2 ** (this.attempts - 1));
+    if (this.attempts === 1) {
+      this.onTrouble("reresolve", kind);
+    } else if (this.attempts === 2) {
+      this.onStatus("reconnecting…");
+      this.retryTimer = setTimeout(() => this.reload(), 4000);
+    } else {
+      this.onTrouble("failed", kind);
+    }
+  }
+
+  /// Starts the same URL again, keeping the recovery state.
+  reload() {
+    const attempts = this.attempts;
+    this.load(this.url);
+    this.attempts = attempts;
   }
 
   /// Seconds behind the live edge.

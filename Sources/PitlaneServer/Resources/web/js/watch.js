@@ -110,7 +110,7 @@ function addTile(streamID) {
     el("div", { class: "controls" }, focusButton, volume, mainButton, select, remove));
   const tile = { key, stream: streamID, element, video, name, engine, latency, message, focusButton, volume, mainButton, select, userMuted: false };
   tile.player = new Player(video, {
-    onTrouble: (kind) => recover(tile, kind),
+    onTrouble: (step) => recover(tile, step),
     onStatus: (text) => { if (text === "playing") hideMessage(tile); else showMessage(tile, text); },
   });
   tiles.push(tile);
@@ -122,7 +122,6 @@ function addTile(streamID) {
 
 function startStream(tile, streamID) {
   tile.stream = streamID;
-  tile.failures = 0;
   const info = streamInfo(streamID);
   tile.name.textContent = info ? info.title : streamID;
   tile.select.replaceChildren(...optionList(streamID));
@@ -162,21 +161,20 @@ function hideMessage(tile) {
   tile.message.classList.remove("shown");
 }
 
-/// Retries did not help: ask Pitlane to re-resolve the stream and reload; if that fails too, offer (or,
-/// with the setting, switch to) the next-best stream of the same title.
-async function recover(tile, kind) {
-  if (kind === "unsupported") {
+/// The player's ladder calls this: "reresolve" asks Pitlane to re-run the stream's source and reloads;
+/// "failed" offers (or, with the setting, switches to) the next-best stream of the same title.
+async function recover(tile, step) {
+  if (step === "unsupported") {
     showMessage(tile, "This browser cannot play HLS, and hls.js is not installed (run scripts/fetch-hlsjs.py).");
     return;
   }
-  tile.failures = (tile.failures || 0) + 1;
-  showMessage(tile, "Re-resolving the stream…");
-  if (tile.failures <= 2) {
+  if (step === "reresolve") {
+    showMessage(tile, "Re-resolving the stream…");
     try {
       await api(`/api/streams/${encodeURIComponent(tile.stream)}/refresh`, { method: "POST" });
-      tile.player.load(`/hls/${encodeURIComponent(tile.stream)}/master.m3u8`);
-      return;
-    } catch { /* fall through to the next-best stream */ }
+    } catch { /* the reload below tells whether it helped */ }
+    tile.player.reload();
+    return;
   }
   const current = streamInfo(tile.stream);
   const alternative = catalogue.find((stream) => stream.id !== tile.stream && current && stream.title === current.title && stream.health?.playable !== false);
@@ -184,7 +182,7 @@ async function recover(tile, kind) {
     startStream(tile, alternative.id);
     persist();
   } else if (alternative) {
-    showMessage(tile, "This stream stopped playing.", el("button", { class: "primary", onclick: () => { startStream(tile, alternative.id); persist(); } }, `Switch to ${alternative.title} (${alternative.source})`));
+    showMessage(tile, "This stream stopped playing.", el("button", { class: "primary next-best", onclick: () => { startStream(tile, alternative.id); persist(); } }, `Switch to ${alternative.title} (${alternative.source})`));
   } else {
     showMessage(tile, "This stream cannot be played right now.", el("button", { onclick: () => startStream(tile, tile.stream) }, "Try again"));
   }
@@ -256,6 +254,7 @@ window.pitlane = {
     tile: tile.key, stream: tile.stream, position: position + 1, visible: position < capacity(), engine: tile.player.stats.engine,
     version: tile.player.stats.version, fragsBuffered: tile.player.stats.fragsBuffered, muted: tile.video.muted,
     paused: tile.video.paused, currentTime: tile.video.currentTime, focused: tile.key === focusedKey,
+    message: tile.message.classList.contains("shown") ? tile.message.textContent : null,
   })),
   layout: () => state.layout,
 };

@@ -1,0 +1,59 @@
+"""A live HLS origin on loopback for recovery tests: /primary/ and /backup/ serve the same looping live
+stream (the demo's low rendition); POST /control/fail makes /primary/ answer 503 until /control/ok."""
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SEGMENTS = sorted((ROOT / "Sources/PitlaneServer/Resources/demo/world/low").glob("*.ts"))
+WINDOW = 5
+
+
+def media_playlist(now: float) -> str:
+    last = int(now // 2) - 1
+    first = last - WINDOW + 1
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2", f"#EXT-X-MEDIA-SEQUENCE:{first}",
+             f"#EXT-X-DISCONTINUITY-SEQUENCE:{first // len(SEGMENTS)}"]
+    for msn in range(first, last + 1):
+        if msn != first and msn % len(SEGMENTS) == 0:
+            lines.append("#EXT-X-DISCONTINUITY")
+        lines += ["#EXTINF:2.000,", f"{msn % len(SEGMENTS):02d}.ts"]
+    return "\n".join(lines) + "\n"
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def send(self, status, body, content_type="text/plain"):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        self.server.failing = self.path == "/control/fail"
+        self.send(200, "ok")
+
+    def do_GET(self):
+        path = self.path.split("?")[0]
+        folder, _, name = path.strip("/").partition("/")
+        if folder not in ("primary", "backup"):
+            return self.send(404, "no")
+        if folder == "primary" and self.server.failing:
+            return self.send(503, "origin down")
+        if name == "live.m3u8":
+            return self.send(200, media_playlist(time.time()), "application/vnd.apple.mpegurl")
+        if name.endswith(".ts") and name[:-3].isdigit() and int(name[:-3]) < len(SEGMENTS):
+            return self.send(200, SEGMENTS[int(name[:-3])].read_bytes(), "video/mp2t")
+        return self.send(404, "no")
+
+
+def start():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.failing = False
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

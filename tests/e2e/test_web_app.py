@@ -76,9 +76,15 @@ def test_multiview_plays_four_feeds_through_token_expiries_with_one_audible_tile
     driver.execute_script("document.dispatchEvent(new MouseEvent('mousemove'))")  # show the controls
     screenshot(driver, "watch-2x2")
 
+    state = tiles(driver)
+    assert [t["capped"] for t in state] == [False, True, True, True]
+    assert [t["levelCap"] for t in state][1:] == [0, 0, 0], "unfocused tiles play their lowest rendition"
+    assert state[0]["levelCap"] == 1, "the focused world feed may use its 640x360 rendition"
     driver.find_element(By.TAG_NAME, "body").send_keys("3")
     state = tiles(driver)
     assert [t["muted"] for t in state] == [True, True, False, True]
+    assert [t["capped"] for t in state] == [True, True, False, True]
+    WebDriverWait(driver, 5).until(lambda d: tiles(d)[0]["levelCap"] == 0)
 
     driver.find_elements(By.CSS_SELECTOR, ".tile .swap")[3].click()  # the pit lane into the main position
     driver.find_element(By.CSS_SELECTOR, "button[data-layout='1+3']").click()

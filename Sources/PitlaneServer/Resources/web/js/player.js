@@ -51,6 +51,7 @@ export class Player {
       });
       hls.on(HlsClass.Events.ERROR, (_, data) => this.handleHlsError(data));
       hls.on(HlsClass.Events.MEDIA_ATTACHED, () => hls.loadSource(url));
+      hls.on(HlsClass.Events.MANIFEST_PARSED, () => this.enforceCap());
       hls.attachMedia(this.video);
     } else if (engine === "native") {
       this.stats.version = null;
@@ -99,6 +100,24 @@ export class Player {
     const attempts = this.attempts;
     this.load(this.url);
     this.attempts = attempts;
+  }
+
+  /// An unfocused tile needs no more than the lowest rendition: it saves the home uplink for the tile the
+  /// viewer watches. (capLevelToPlayerSize already keeps small tiles from fetching big renditions.)
+  setCapped(capped) {
+    const changed = this.capped !== capped;
+    this.capped = capped;
+    if (this.hls && changed) this.hls.autoLevelCapping = capped ? 0 : -1;
+    this.enforceCap();
+  }
+
+  /// hls.js's size capping re-evaluates the cap every second; an unfocused tile's cap is put back.
+  enforceCap() {
+    if (this.hls && this.capped && this.hls.autoLevelCapping !== 0) this.hls.autoLevelCapping = 0;
+  }
+
+  get levelCap() {
+    return this.hls ? this.hls.autoLevelCapping : null;
   }
 
   /// Seconds behind the live edge.

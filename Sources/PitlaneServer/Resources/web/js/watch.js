@@ -66,6 +66,7 @@ function applyAudio() {
     const focused = tile.key === focusedKey;
     tile.element.classList.toggle("focused", focused);
     tile.video.muted = !focused || tile.userMuted;
+    tile.player.setCapped(!focused && tiles.length > 1);
     tile.video.volume = state.volumes[tile.stream] ?? 1;
     tile.focusButton.textContent = focused && !tile.userMuted ? "♪ on" : "♪ off";
     tile.focusButton.setAttribute("aria-pressed", String(focused));
@@ -243,6 +244,7 @@ document.addEventListener("keydown", wake);
 
 setInterval(() => {
   for (const tile of tiles) {
+    tile.player.enforceCap();
     const seconds = tile.player.latency();
     tile.latency.textContent = Number.isFinite(seconds) ? `${seconds.toFixed(1)} s behind live` : "";
   }
@@ -255,6 +257,7 @@ window.pitlane = {
     version: tile.player.stats.version, fragsBuffered: tile.player.stats.fragsBuffered, muted: tile.video.muted,
     paused: tile.video.paused, currentTime: tile.video.currentTime, focused: tile.key === focusedKey,
     message: tile.message.classList.contains("shown") ? tile.message.textContent : null,
+    capped: tile.player.capped, levelCap: tile.player.levelCap,
   })),
   layout: () => state.layout,
 };

@@ -1,24 +1,12 @@
 """A small fixture web site on loopback for end-to-end tests: a page, a JSON API, an M3U list and an
 HLS stream, plus a source that answers garbage."""
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http_fixture import FixtureHandler, serve
 
 SEGMENT = bytes([0x47]) + bytes(range(255)) * 64
 MEDIA = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:7\n#EXTINF:2,\n0.ts\n#EXTINF:2,\n1.ts\n"
 
 
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def send(self, status, body, content_type):
-        data = body.encode() if isinstance(body, str) else body
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
+class Handler(FixtureHandler):
     def do_GET(self):
         base = f"http://127.0.0.1:{self.server.server_address[1]}"
         path = self.path.split("?")[0]
@@ -39,6 +27,4 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def start():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return serve(Handler)

@@ -1,9 +1,9 @@
 """A live HLS origin on loopback for recovery tests: /primary/ and /backup/ serve the same looping live
 stream (the demo's low rendition); POST /control/fail makes /primary/ answer 503 until /control/ok."""
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from http_fixture import FixtureHandler, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 SEGMENTS = sorted((ROOT / "Sources/PitlaneServer/Resources/demo/world/low").glob("*.ts"))
@@ -22,18 +22,7 @@ def media_playlist(now: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-class Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def send(self, status, body, content_type="text/plain"):
-        data = body.encode() if isinstance(body, str) else body
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
+class Handler(FixtureHandler):
     def do_POST(self):
         self.server.failing = self.path == "/control/fail"
         self.send(200, "ok")
@@ -53,7 +42,6 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def start():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = serve(Handler)
     server.failing = False
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

@@ -160,3 +160,24 @@ def test_a_tile_whose_stream_dies_re_resolves_then_offers_the_next_best(failing_
     moved = advance(driver, 5)
     assert list(moved.values())[0] >= 3, "the next-best stream plays"
     assert "tiles=backup-race" in driver.current_url
+
+
+def test_a_phone_shows_one_tile_and_lists_the_others(pitlane_demo_ttl10):
+    phone = make_driver(width=390, height=844)
+    try:
+        phone.get(pitlane_demo_ttl10.url + "watch?layout=2x2&tiles=" + ",".join(FEEDS))
+        wait_until_playing(phone, 4)
+        visible = [tile for tile in phone.find_elements(By.CSS_SELECTOR, ".tile") if tile.is_displayed()]
+        assert len(visible) == 1
+        items = [item for item in phone.find_elements(By.CSS_SELECTOR, ".phone-list button") if item.is_displayed()]
+        assert [item.text for item in items] == ["▶ Onboard A", "▶ Onboard B", "▶ Pit lane"]
+        items[2].click()
+        WebDriverWait(phone, 5).until(lambda d: tiles(d)[0]["stream"] == "demo-pit-lane")
+        assert tiles(phone)[0]["focused"] and not tiles(phone)[0]["muted"]
+        visible = [tile for tile in phone.find_elements(By.CSS_SELECTOR, ".tile") if tile.is_displayed()]
+        assert len(visible) == 1 and visible[0].find_element(By.CSS_SELECTOR, ".name").text == "Pit lane"
+        assert [item.text for item in phone.find_elements(By.CSS_SELECTOR, ".phone-list button")] == ["▶ Onboard A", "▶ Onboard B", "▶ World feed"]
+        screenshot(phone, "watch-phone")
+        assert not console_errors(phone)
+    finally:
+        phone.quit()

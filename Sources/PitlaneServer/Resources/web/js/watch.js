@@ -16,6 +16,8 @@ let focusedKey = null;
 let nextKey = 1;
 
 const grid = el("div", { class: "grid", id: "grid", role: "region", "aria-label": "Players" });
+// On a phone only the main tile shows; the others are listed under it, a tap away.
+const phoneList = el("nav", { class: "phone-list", "aria-label": "Other tiles" });
 const layoutButtons = Object.keys(LAYOUTS).map((name) =>
   el("button", { "data-layout": name, "aria-pressed": "false", title: `Layout ${name}`, onclick: () => setLayout(name) }, name.replace("x", "×")));
 const addSelect = el("select", { "aria-label": "Add a stream", onchange: (event) => { if (event.target.value) addTile(event.target.value); event.target.value = ""; } });
@@ -29,7 +31,7 @@ main.replaceChildren(
     el("label", { class: "muted" }, autoSwitch, " switch to the next-best stream when one fails"),
     el("span", { class: "keys" }, el("kbd", {}, "Space"), " play/pause · ", el("kbd", {}, "1–4"), " audio · ", el("kbd", {}, "M"), " mute · ",
       el("kbd", {}, "F"), " fullscreen · ", el("kbd", {}, "L"), " live · ", el("kbd", {}, "S"), " sync · ", el("kbd", {}, "["), el("kbd", {}, "]"), " nudge")),
-  grid);
+  grid, phoneList);
 
 function persist() {
   save({ layout: state.layout, tiles: tiles.map((tile) => tile.stream), autoSwitch: state.autoSwitch, volumes: state.volumes });
@@ -54,6 +56,8 @@ function arrange() {
   });
   if (!tiles.some((tile) => tile.key === focusedKey)) focusedKey = tiles[0]?.key ?? null;
   applyAudio();
+  phoneList.replaceChildren(...tiles.slice(1).map((tile) =>
+    el("button", { class: "phone-item", onclick: () => { swapToMain(tile.key); focusTile(tile.key); } }, `▶ ${tile.name.textContent}`)));
   grid.classList.toggle("empty", tiles.length === 0);
   if (tiles.length === 0) grid.replaceChildren(el("p", {}, "No stream yet: add one above, or from the Streams page."));
   else grid.querySelector(":scope > p")?.remove();

@@ -17,12 +17,10 @@ public enum OneShotExtraction {
         let clock = SystemClock()
         let catalog = StreamCatalog()
         let refresher = TokenRefresher(catalog: catalog, clock: clock, policy: configuration.refreshPolicy, logger: logger)
-        for source in configuration.sources {
-            await refresher.register(try ExtractorRegistry.builtIn.makeSource(source))
-        }
-        let client = HTTPUpstreamClient(readTimeout: .seconds(max(configuration.upstream.timeout, 20)), logger: logger)
+        try await configuration.registerSources(on: refresher)
+        let client = configuration.makeUpstreamClient(logger: logger)
         await refresher.setUpstream(client)
-        let validator = validate ? StreamValidator(http: client, timeout: .milliseconds(Int(configuration.upstream.timeout * 1000))) : nil
+        let validator = validate ? configuration.makeValidator(http: client) : nil
         let extraction = ExtractionService(
             refresher: refresher, catalog: catalog, validator: validator, store: nil, clock: clock,
             concurrency: configuration.extraction.concurrency, logger: logger)

@@ -73,21 +73,16 @@ public struct PitlaneApplication: Sendable {
             await refresher.register(
                 Source(id: "demo", kind: "demo", title: "Pitlane demo", allowPrivate: true, timeout: .seconds(5), extractor: extractor))
         }
-        for source in configuration.sources {
-            await refresher.register(try ExtractorRegistry.builtIn.makeSource(source))
-        }
+        try await configuration.registerSources(on: refresher)
         for source in extraSources {
             await refresher.register(source)
         }
 
         let demoMedia = configuration.demo.enabled ? try DemoMedia.bundled() : nil
         // Created last: an AsyncHTTPClient must be shut down, so nothing may throw after this.
-        let upstream =
-            upstreamOverride ?? HTTPUpstreamClient(readTimeout: .seconds(max(configuration.upstream.timeout, 20)), logger: logger)
+        let upstream = upstreamOverride ?? configuration.makeUpstreamClient(logger: logger)
         await refresher.setUpstream(upstream)
-        await extraction.setValidator(
-            configuration.extraction.validate
-                ? StreamValidator(http: upstream, timeout: .milliseconds(Int(configuration.upstream.timeout * 1000))) : nil)
+        await extraction.setValidator(configuration.extraction.validate ? configuration.makeValidator(http: upstream) : nil)
         await extraction.restore()
         let timing = ScheduleClock(raceGrace: configuration.schedule.raceGrace, otherGrace: configuration.schedule.grace)
         let schedule = ScheduleService(
@@ -97,7 +92,7 @@ public struct PitlaneApplication: Sendable {
             store: store, clock: clock, timing: timing, logger: logger)
         let proxy = HLSProxy(
             catalog: catalog, refresher: refresher, upstream: upstream, signer: signer, clock: clock,
-            requestTimeout: .milliseconds(Int(configuration.upstream.timeout * 1000)),
+            requestTimeout: configuration.upstreamTimeout,
             segmentCacheBytes: configuration.upstream.segmentCacheBytes,
             segmentCacheLifetime: configuration.upstream.segmentCacheLifetime, logger: logger)
         let router = Router()
@@ -127,7 +122,7 @@ public struct PitlaneApplication: Sendable {
                     interval: { [configuration] in
                         let seconds = await schedule.extractionInterval(
                             live: configuration.extraction.liveInterval, idle: configuration.extraction.interval)
-                        return .milliseconds(Int(seconds * 1000))
+                        return .seconds(seconds)
                     }),
                 ScheduleRefreshLoop(schedule: schedule, enabled: configuration.schedule.refresh, clock: clock),
             ],

@@ -26,7 +26,7 @@ public struct ExtractorRegistry: Sendable {
     public func makeSource(_ config: Configuration.SourceConfig) throws -> Source {
         Source(
             id: config.id, kind: config.kind, title: config.title, headers: config.headers, allowPrivate: config.allowPrivate,
-            timeout: .milliseconds(Int(config.timeout * 1000)), enabled: config.enabled, extractor: try makeExtractor(for: config))
+            timeout: .seconds(config.timeout), enabled: config.enabled, extractor: try makeExtractor(for: config))
     }
 
     /// static, page, json and m3u.

@@ -157,7 +157,7 @@ public final class HLSProxy: Sendable {
         let remaining = deadline.timeIntervalSince(clock.now())
         guard remaining > 0 else { throw ProxyFailure.unavailable("refresh did not finish in time") }
         let refresher = self.refresher
-        let succeeded = try? await withTimeout(.milliseconds(Int(remaining * 1000))) {
+        let succeeded = try? await withTimeout(.seconds(remaining)) {
             await refresher.refresh(stream: id, reason: reason)
         }
         guard succeeded == true else { throw ProxyFailure.unavailable("the stream's source could not be refreshed") }

@@ -42,10 +42,6 @@ public actor TokenRefresher {
         statuses[source.id] = statuses[source.id] ?? SourceStatus(id: source.id, kind: source.kind, enabled: source.enabled)
     }
 
-    public func source(_ id: String) -> Source? {
-        sources[id]
-    }
-
     public var sourceIDs: [String] { sourceOrder }
 
     /// Puts back the statuses saved by an earlier run, keeping what each source's configuration says now.

@@ -13,10 +13,7 @@ public struct Circuit: Sendable, Equatable, Codable {
 
 public enum Circuits {
     public static let all: [Circuit] = {
-        guard
-            let url = Bundle.module.url(forResource: "circuits", withExtension: "json", subdirectory: "Resources/calendar")
-                ?? Bundle.module.url(forResource: "circuits", withExtension: "json", subdirectory: "calendar"),
-            let data = try? Data(contentsOf: url),
+        guard let data = CalendarResources.data("circuits"),
             let file = try? JSONDecoder().decode([String: [Circuit]].self, from: data)
         else { return [] }
         return file["circuits"] ?? []
@@ -35,15 +32,21 @@ public enum BundledSeasons {
     public static let years = [2025, 2026]
 
     public static func load(_ year: Int) -> Season? {
-        guard
-            let url = Bundle.module.url(forResource: "season-\(year)", withExtension: "json", subdirectory: "Resources/calendar")
-                ?? Bundle.module.url(forResource: "season-\(year)", withExtension: "json", subdirectory: "calendar"),
-            let data = try? Data(contentsOf: url)
-        else { return nil }
+        guard let data = CalendarResources.data("season-\(year)") else { return nil }
         return try? Season.decode(data)
     }
 
     public static func all() -> [Season] {
         years.compactMap(load)
+    }
+}
+
+/// The JSON files under Resources/calendar, wherever the platform's bundle layout puts them.
+enum CalendarResources {
+    static func data(_ name: String) -> Data? {
+        let url =
+            Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Resources/calendar")
+            ?? Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "calendar")
+        return url.flatMap { try? Data(contentsOf: $0) }
     }
 }

@@ -94,13 +94,7 @@ struct DemoMedia: Sendable {
     }
 
     static func bundled() throws -> DemoMedia {
-        // Where `.copy("Resources")` lands differs between platforms' Bundle implementations.
-        let candidates = [
-            Bundle.module.bundleURL.appendingPathComponent("Resources/demo"), Bundle.module.resourceURL?.appendingPathComponent("demo"),
-        ]
-        guard let directory = candidates.compactMap({ $0 }).first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
-            throw DemoMediaError.missing(Bundle.module.bundleURL.appendingPathComponent("Resources/demo").path)
-        }
+        guard let directory = BundledResources.directory("demo") else { throw DemoMediaError.missing("the bundle's Resources/demo") }
         return try DemoMedia(directory: directory)
     }
 

@@ -43,10 +43,7 @@ struct WebFiles: Sendable {
     }
 
     static func bundled(logger: Logger) -> WebFiles {
-        let candidates = [
-            Bundle.module.bundleURL.appendingPathComponent("Resources/web"), Bundle.module.resourceURL?.appendingPathComponent("web"),
-        ]
-        let directory = candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0.path) }
+        let directory = BundledResources.directory("web")
         let files = directory.map(WebFiles.init) ?? WebFiles(directory: URL(fileURLWithPath: "/nonexistent"))
         if !files.hasHLSJS {
             logger.notice(

@@ -3,7 +3,7 @@
 // or a layout change never re-creates (or reloads) a player.
 import { api, el, navigation } from "./common.js";
 import { hlsReady, Player } from "./player.js";
-import { LAYOUTS, load, save, defaultLayout } from "./state.js";
+import { LAYOUTS, load, save } from "./state.js";
 
 const main = document.getElementById("main");
 document.body.prepend(navigation("/watch"));
@@ -275,7 +275,6 @@ async function start() {
   }
   addSelect.replaceChildren(el("option", { value: "" }, "+ Add stream"), ...optionList(null));
   for (const id of saved.tiles) addTile(id);
-  if (!saved.tiles.length) state.layout = state.layout || defaultLayout(0);
   arrange();
   wake();
 }

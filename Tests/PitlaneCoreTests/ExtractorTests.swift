@@ -71,7 +71,7 @@ struct ExtractorTests {
     }
 
     func context(_ web: FakeUpstream) -> ExtractionContext {
-        ExtractionContext(now: Date(), http: web, headers: HeaderProfile(["User-Agent": "PitlaneTest"]))
+        ExtractionContext(now: TestSupport.start, http: web, headers: HeaderProfile(["User-Agent": "PitlaneTest"]))
     }
 
     @Test func pageFindsEscapedRelativeAndEmbeddedPlaylistsWithTheirReferers() async throws {

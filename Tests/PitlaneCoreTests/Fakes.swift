@@ -13,7 +13,7 @@ final class FakeUpstream: UpstreamClient, @unchecked Sendable {
 
     private let lock = NSLock()
     private var handler: @Sendable (UpstreamRequest) throws -> Reply
-    private(set) var requests: [UpstreamRequest] = []
+    private var log: [UpstreamRequest] = []
     /// Time to the response head, so concurrent requests overlap.
     var latency: Duration = .zero
 
@@ -21,9 +21,12 @@ final class FakeUpstream: UpstreamClient, @unchecked Sendable {
         self.handler = handler
     }
 
-    var requestCount: Int { lock.withLock { requests.count } }
+    /// Every request so far, read under the lock (requests arrive from concurrent tasks).
+    var requests: [UpstreamRequest] { lock.withLock { log } }
 
-    func paths() -> [String] { lock.withLock { requests.map(\.url.path) } }
+    var requestCount: Int { lock.withLock { log.count } }
+
+    func paths() -> [String] { lock.withLock { log.map(\.url.path) } }
 
     func setHandler(_ handler: @escaping @Sendable (UpstreamRequest) throws -> Reply) {
         lock.withLock { self.handler = handler }
@@ -31,7 +34,7 @@ final class FakeUpstream: UpstreamClient, @unchecked Sendable {
 
     func send(_ request: UpstreamRequest) async throws -> UpstreamResponse {
         let handler = lock.withLock {
-            requests.append(request)
+            log.append(request)
             return self.handler
         }
         if latency > .zero { try await Task.sleep(for: latency) }
@@ -46,8 +49,25 @@ final class FakeUpstream: UpstreamClient, @unchecked Sendable {
 final class FakeExtractor: Extractor, @unchecked Sendable {
     private let lock = NSLock()
     private var results: Result<[Candidate], Error>
-    private(set) var runs = 0
-    var delay: Duration = .zero
+    private var runs = 0
+    private var pause: Duration = .zero
+    private var stallFor: Duration = .zero
+    private var onRun: @Sendable () -> Void = {}
+
+    /// A `Task.sleep` before answering (cancellable, as well-behaved code is).
+    var delay: Duration {
+        get { lock.withLock { pause } }
+        set { lock.withLock { pause = newValue } }
+    }
+
+    /// A wait before answering that ignores cancellation, as a blocking library call does.
+    var stall: Duration {
+        get { lock.withLock { stallFor } }
+        set { lock.withLock { stallFor = newValue } }
+    }
+
+    /// Called at the start of every run (a test advances its clock here to give the run a duration).
+    func whenRun(_ action: @escaping @Sendable () -> Void) { lock.withLock { onRun = action } }
 
     init(_ candidates: [Candidate]) {
         results = .success(candidates)
@@ -59,15 +79,35 @@ final class FakeExtractor: Extractor, @unchecked Sendable {
     func fail(_ error: Error) { lock.withLock { results = .failure(error) } }
 
     func extract(_ context: ExtractionContext) async throws -> [Candidate] {
-        let (result, delay) = lock.withLock {
+        let (result, delay, stall, onRun) = lock.withLock {
             runs += 1
-            return (results, self.delay)
+            return (results, pause, stallFor, self.onRun)
         }
+        onRun()
         if delay > .zero { try await Task.sleep(for: delay) }
+        if stall > .zero { await uncancellableWait(stall) }
         return try result.get()
     }
 }
 
 struct FakeError: Error, CustomStringConvertible {
     var description: String { "the site is down" }
+}
+
+/// Waits without looking at cancellation, the way a blocking call does, but without holding a thread.
+func uncancellableWait(_ duration: Duration) async {
+    let nanoseconds = Int(duration / .nanoseconds(1))
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { continuation.resume() }
+    }
+}
+
+/// Polls `condition` every 20 ms until it holds or `limit` passes; tells whether it held.
+func eventually(within limit: Duration = .seconds(5), _ condition: @Sendable () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return await condition()
 }

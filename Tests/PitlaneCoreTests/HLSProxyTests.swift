@@ -252,3 +252,39 @@ struct HLSProxyTests {
         #expect(sent.first?.url.query?.contains("token=t2") == true)
     }
 }
+
+/// A request that hit 401/403/410 is held at most `hold_timeout`, whatever the source does.
+struct HoldTests {
+    /// The source's run takes 3 s and ignores cancellation; the hold is 1 s.
+    @Test func aHeldRequestIsAnsweredWithinTheHoldAndTheRefreshGoesOn() async throws {
+        let harness = await ProxyHarness(policy: RefreshPolicy(minSpacing: 0, holdTimeout: 1))
+        let key = try await harness.variantPath()
+        let stale = try await harness.segmentTokens(key: key)
+        harness.extractor.stall = .seconds(3)
+        harness.rotate(to: "t2")
+        let started = ContinuousClock.now
+        let held = await harness.proxy.resource(stream: harness.streamID, token: stale[0], ext: "ts", range: nil)
+        let waited = ContinuousClock.now - started
+        #expect(held.status == 503)
+        #expect(held.headers.value(for: "Retry-After") != nil)
+        #expect(waited < .milliseconds(1500), "held \(waited)")
+        let refreshed = await eventually(within: .seconds(5)) {
+            await harness.catalog.record(harness.streamID)?.descriptor.upstream.query?.contains("token=t2") == true
+        }
+        #expect(refreshed, "the run went on in the background")
+        let next = await harness.proxy.resource(stream: harness.streamID, token: stale[0], ext: "ts", range: nil)
+        #expect(next.status == 200, "the next request uses the refresh's result")
+    }
+
+    /// A refresh that finishes inside the hold serves the request from the fresh URL.
+    @Test func aRefreshThatFinishesInTimeServesTheHeldRequest() async throws {
+        let harness = await ProxyHarness(policy: RefreshPolicy(minSpacing: 0, holdTimeout: 2))
+        let key = try await harness.variantPath()
+        let stale = try await harness.segmentTokens(key: key)
+        harness.extractor.stall = .milliseconds(300)
+        harness.rotate(to: "t2")
+        let held = await harness.proxy.resource(stream: harness.streamID, token: stale[1], ext: "ts", range: nil)
+        #expect(held.status == 200)
+        #expect(try await ProxyHarness.text(held) == "BYTES-seg101.ts")
+    }
+}

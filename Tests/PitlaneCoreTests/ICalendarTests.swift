@@ -105,6 +105,21 @@ struct ScheduleServiceTests {
         #expect(await service.refreshInfo(2026).lastError?.contains("60 refreshes in the last hour") == true)
     }
 
+    /// A clock set back (NTP correcting a wrong clock, a test setting a date) must not leave the limiter
+    /// answering "wait" until the clock passes the newest request again.
+    @Test func aClockThatGoesBackwardsDoesNotBlockRefreshes() async throws {
+        let clock = ManualClock(utc("2027-06-01T00:00:00Z"))
+        let upstream = Self.jolpica()
+        let service = ScheduleService(client: JolpicaClient(http: upstream), store: nil, clock: clock)
+        _ = try await service.refresh(2026).get()
+        clock.set(utc("2026-12-01T00:00:00Z"))
+        _ = try await service.refresh(2026).get()
+        #expect(upstream.requestCount == 2)
+        let tooSoon = await service.refresh(2026)
+        #expect(throws: ScheduleError.self) { try tooSoon.get() }
+        #expect(upstream.requestCount == 2, "the spacing still holds after the jump")
+    }
+
     @Test func theCurrentYearIsTheClocks() async {
         let service = ScheduleService(client: nil, store: nil, clock: ManualClock(utc("2026-11-25T12:00:00Z")))
         #expect(await service.currentYear() == 2026)

@@ -5,6 +5,9 @@ import PitlaneCore
 enum TestSupport {
     static let signer = HandleSigner(secret: Data("test-secret-0123456789".utf8))
 
+    /// The fixed instant tests use for "now" when the time does not matter (never `Date()`).
+    static let start = Date(timeIntervalSince1970: 1_800_000_000)
+
     /// The fixtures folder in the source tree (so `PITLANE_UPDATE_FIXTURES=1` can write expected files).
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 

@@ -20,12 +20,24 @@ struct TokenRefresherTests {
         return refresher
     }
 
-    @Test func schedulesAt75PercentOfTheTokenLifetime() {
+    @Test func schedulesAt75PercentOfTheTokenLifetimeAsIssued() {
         let now = clock.now()
-        #expect(policy.nextRefresh(after: now, expiresAt: now.addingTimeInterval(100)) == now.addingTimeInterval(75))
-        #expect(policy.nextRefresh(after: now, expiresAt: now.addingTimeInterval(3600)) == now.addingTimeInterval(240))
-        #expect(policy.nextRefresh(after: now, expiresAt: nil) == now.addingTimeInterval(240))
-        #expect(policy.nextRefresh(after: now, expiresAt: now.addingTimeInterval(-10)) == now.addingTimeInterval(3))
+        func next(expiresIn: TimeInterval?, issuedAgo: TimeInterval = 0, runTime: TimeInterval = 0) -> TimeInterval {
+            policy.nextRefresh(
+                now: now, issuedAt: now.addingTimeInterval(-issuedAgo), expiresAt: expiresIn.map { now.addingTimeInterval($0) },
+                runTime: runTime
+            ).timeIntervalSince(now)
+        }
+        #expect(next(expiresIn: 100) == 75)
+        #expect(next(expiresIn: 3600) == 240)
+        #expect(next(expiresIn: nil) == 240)
+        #expect(next(expiresIn: -10) == 3, "never sooner than the spacing")
+        #expect(next(expiresIn: 60, issuedAgo: 40) == 35, "75 % of the lifetime as issued (100 s), not of what is left")
+        #expect(next(expiresIn: 100, runTime: 30) == 67, "expiry less the run time and the margin")
+    }
+
+    @Test func backsOffFromTheSpacingToTheInterval() {
+        #expect((0...8).map { policy.retryDelay(after: $0) } == [3, 3, 6, 12, 24, 48, 96, 192, 240])
     }
 
     @Test func refreshesOnlyWatchedStreamsWhenDue() async throws {
@@ -35,12 +47,12 @@ struct TokenRefresherTests {
         #expect(await catalog.record(id)?.refresh.nextRefresh == clock.now().addingTimeInterval(30))
 
         clock.advance(by: 31)
-        await refresher.tick()
+        await refresher.tickAndWait()
         #expect(extractor.runCount == 1, "nobody watches: no refresh")
 
         await catalog.touch(id, now: clock.now(), lease: policy.lease)
         extractor.set([Candidate(url: url("b", exp: clock.now().addingTimeInterval(40)), title: "Race", key: "race")])
-        await refresher.tick()
+        await refresher.tickAndWait()
         #expect(extractor.runCount == 2)
         let record = try #require(await catalog.record(id))
         #expect(record.descriptor.upstream.query?.contains("token=b") == true)
@@ -50,14 +62,14 @@ struct TokenRefresherTests {
         #expect(record.refresh.nextRefresh == clock.now().addingTimeInterval(30))
 
         clock.advance(by: 29)
-        await refresher.tick()
+        await refresher.tickAndWait()
         #expect(extractor.runCount == 2, "not due yet")
         clock.advance(by: 1)
-        await refresher.tick()
+        await refresher.tickAndWait()
         #expect(extractor.runCount == 3)
 
         clock.advance(by: 61)
-        await refresher.tick()
+        await refresher.tickAndWait()
         #expect(extractor.runCount == 3, "the lease ran out")
     }
 
@@ -71,7 +83,7 @@ struct TokenRefresherTests {
             Candidate(url: url("a2"), title: "World", key: "world"), Candidate(url: url("b2"), title: "Onboard", key: "onboard"),
         ])
         clock.advance(by: 10)
-        #expect(await refresher.refresh(source: "src", reason: .rejected))
+        #expect(await refresher.refresh(source: "src", reason: .rejected).succeeded)
         #expect(extractor.runCount == 2)
         let tokens = await catalog.all().map { $0.descriptor.upstream.query ?? "" }
         #expect(tokens == ["token=a2", "token=b2"])
@@ -82,7 +94,7 @@ struct TokenRefresherTests {
         let refresher = await setUp(extractor)
         extractor.delay = .milliseconds(50)
         clock.advance(by: 10)
-        await withTaskGroup(of: Bool.self) { group in
+        await withTaskGroup(of: Void.self) { group in
             for _ in 0..<20 { group.addTask { await refresher.refresh(source: "src", reason: .rejected) } }
         }
         #expect(extractor.runCount == 2, "one discovery + one shared refresh run")
@@ -100,23 +112,24 @@ struct TokenRefresherTests {
         await catalog.touch(id, now: clock.now(), lease: 600)
         extractor.fail(FakeError())
         clock.advance(by: 240)
-        await refresher.tick()
+        await refresher.tickAndWait()
         var record = try #require(await catalog.record(id))
         #expect(record.descriptor.upstream == url("a"))
         #expect(record.refresh.lastError == "the site is down")
-        #expect(record.refresh.nextRefresh == clock.now().addingTimeInterval(30))
+        #expect(record.refresh.nextRefresh == clock.now().addingTimeInterval(3), "the first pause of the backoff")
+        #expect(record.refresh.failures == 1)
 
         extractor.set([Candidate(url: url("x"), title: "Other", key: "other"), Candidate(url: url("y"), title: "Another", key: "another")])
         clock.advance(by: 30)
-        await refresher.tick()
+        await refresher.tickAndWait()
         record = try #require(await catalog.record(id))
         #expect(record.descriptor.upstream == url("a"), "no match: keep the old URL")
-        #expect(record.refresh.lastError?.contains("no matching stream") == true)
+        #expect(record.refresh.lastError?.contains("not found in the last run") == true)
         #expect(record.refresh.count == 0)
 
         extractor.set([Candidate(url: url("z"), title: "Race", key: "race")])
         clock.advance(by: 30)
-        await refresher.tick()
+        await refresher.tickAndWait()
         record = try #require(await catalog.record(id))
         #expect(record.descriptor.upstream == url("z"))
         #expect(record.refresh.lastError == nil)
@@ -130,7 +143,7 @@ struct TokenRefresherTests {
         await refresher.discover("src")
         extractor.delay = .seconds(30)
         clock.advance(by: 10)
-        let ok = await refresher.refresh(source: "src", reason: .manual)
+        let ok = await refresher.refresh(source: "src", reason: .manual).succeeded
         #expect(!ok)
         #expect(await catalog.all().first?.refresh.lastError?.contains("timed out") == true)
     }
@@ -152,5 +165,12 @@ struct TokenRefresherTests {
         let second = StreamID.make(source: "src", candidate: Candidate(url: url("b"), title: "Race (HD)"))
         #expect(first == second, "tokens in the query do not change the id")
         #expect(first.hasPrefix("src-race-hd-"))
+    }
+}
+
+extension TokenRefresher {
+    /// A tick whose runs the test waits for.
+    func tickAndWait() async {
+        for run in await tick() { _ = await run.value }
     }
 }

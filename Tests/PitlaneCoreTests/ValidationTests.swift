@@ -47,7 +47,7 @@ struct ValidationTests {
 
     @Test func aRecordingIsCheckedFromItsFirstSegment() async {
         let upstream = web()
-        let health = await StreamValidator(http: upstream).validate(stream("vod.m3u8"), now: Date())
+        let health = await StreamValidator(http: upstream).validate(stream("vod.m3u8"), now: TestSupport.start)
         #expect(health.playable && health.live == false && health.bandwidth == nil)
         #expect(upstream.paths().last == "/old.ts")
     }
@@ -58,20 +58,21 @@ struct ValidationTests {
         ("empty.m3u8", "has no segment"),
     ])
     func verdictsSayWhy(_ path: String, _ reason: String) async {
-        let health = await StreamValidator(http: web()).validate(stream(path), now: Date())
+        let health = await StreamValidator(http: web()).validate(stream(path), now: TestSupport.start)
         #expect(!health.playable)
         #expect(health.error?.contains(reason) == true, "\(health.error ?? "nil")")
         #expect(health.latencyMs == nil)
     }
 
     @Test func segmentsThatFailOrAreErrorPagesAreNotPlayable() async {
-        let forbidden = await StreamValidator(http: web(segment: .init(status: 403, body: ""))).validate(stream("live.m3u8"), now: Date())
+        let forbidden = await StreamValidator(http: web(segment: .init(status: 403, body: ""))).validate(
+            stream("live.m3u8"), now: TestSupport.start)
         #expect(!forbidden.playable && forbidden.error == "a segment answered 403")
         let page = await StreamValidator(http: web(segment: .init(status: 200, body: "<!doctype html>"))).validate(
-            stream("live.m3u8"), now: Date())
+            stream("live.m3u8"), now: TestSupport.start)
         #expect(!page.playable && page.error == "a segment is an HTML page, not media")
         let timeout = await StreamValidator(http: FakeUpstream { _ in throw UpstreamError.timeout }).validate(
-            stream("live.m3u8"), now: Date())
+            stream("live.m3u8"), now: TestSupport.start)
         #expect(!timeout.playable && timeout.error == "the upstream did not answer in time")
     }
 
@@ -80,7 +81,7 @@ struct ValidationTests {
             StreamRecord(
                 descriptor: StreamDescriptor(id: id, source: "s", title: id, upstream: URL(string: "https://x/\(id)")!), health: health)
         }
-        let now = Date()
+        let now = TestSupport.start
         let records = [
             record("broken", StreamHealth(playable: false, checkedAt: now, error: "x")),
             record("unchecked", nil),
@@ -109,16 +110,17 @@ struct ValidationTests {
         let url = URL(string: "https://cdn.example.com/race.m3u8?token=1")!
         let retoken = URL(string: "https://cdn.example.com/race.m3u8?token=2")!
         await catalog.add(
-            [Candidate(url: url, title: "Race"), Candidate(url: retoken, title: "Race again")], from: source, at: Date(), policy: .init())
-        await catalog.add([Candidate(url: retoken, title: "Race elsewhere")], from: other, at: Date(), policy: .init())
+            [Candidate(url: url, title: "Race"), Candidate(url: retoken, title: "Race again")], from: source, at: TestSupport.start,
+            policy: .init())
+        await catalog.add([Candidate(url: retoken, title: "Race elsewhere")], from: other, at: TestSupport.start, policy: .init())
         #expect(await catalog.all().count == 1)
         await catalog.add(
-            [Candidate(url: url, title: "A", key: "a"), Candidate(url: retoken, title: "B", key: "b")], from: other, at: Date(),
+            [Candidate(url: url, title: "A", key: "a"), Candidate(url: retoken, title: "B", key: "b")], from: other, at: TestSupport.start,
             policy: .init())
         #expect(await catalog.all().count == 1, "another source's stream already claims the URL")
         let keyed = StreamCatalog()
         await keyed.add(
-            [Candidate(url: url, title: "A", key: "a"), Candidate(url: retoken, title: "B", key: "b")], from: other, at: Date(),
+            [Candidate(url: url, title: "A", key: "a"), Candidate(url: retoken, title: "B", key: "b")], from: other, at: TestSupport.start,
             policy: .init())
         #expect(await keyed.all().count == 2, "two keys vouch for two streams")
     }

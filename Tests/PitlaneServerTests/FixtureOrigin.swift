@@ -130,6 +130,14 @@ final class FixtureOrigin: @unchecked Sendable {
                 """
             return Response(status: .ok, headers: [.contentType: "audio/x-mpegurl"], body: .init(byteBuffer: .init(string: list)))
         }
+        router.get("redirect-to") { request, _ -> Response in
+            self.record(request)
+            return Response(status: .found, headers: [.location: request.uri.queryParameters.get("to") ?? "/"])
+        }
+        router.get("echo") { request, _ -> Response in
+            self.record(request)
+            return Self.plain(.ok, "echo")
+        }
         router.get("hang") { request, _ -> Response in
             try await Task.sleep(for: .seconds(Double(request.uri.queryParameters.get("seconds") ?? "") ?? 3))
             return Self.html("too late")

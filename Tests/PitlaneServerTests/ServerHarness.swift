@@ -74,7 +74,8 @@ struct ServerHarness {
             group.addTask { try await originGroup.run() }
             guard let originURL = await origin.address.wait() else { throw HarnessError.timedOut("origin") }
 
-            let clock = ManualClock(Date())
+            // A fixed instant, never `Date()`: the suite must give the same answer on any day.
+            let clock = ManualClock(ServerHarness.start)
             var configuration = Configuration()
             configuration.server.port = 0
             configuration.server.dataDir =
@@ -128,6 +129,11 @@ struct ServerHarness {
             try await group.waitForAll()
         }
     }
+}
+
+extension ServerHarness {
+    /// Where every harness clock starts: a Tuesday between two race weekends of the bundled 2026 season.
+    static let start = utc("2026-06-02T12:00:00Z")
 }
 
 enum HarnessError: Error {

@@ -34,7 +34,7 @@ public struct ExtractionContext: Sendable {
         text: String, url: URL
     ) {
         let request = UpstreamRequest(
-            url: url, headers: extra.merging(headers), allowPrivate: allowPrivate, timeout: requestTimeout, method: method,
+            url: url, headers: headers.winning(over: extra), allowPrivate: allowPrivate, timeout: requestTimeout, method: method,
             body: body.map { Array($0.utf8) })
         let response = try await http.send(request)
         guard response.status == 200 else { throw ExtractionError.status(response.status, URIResolver.redacted(url)) }

@@ -26,10 +26,19 @@ public struct HeaderProfile: Sendable, Equatable, Codable {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 
-    /// This profile with `other`'s headers replacing any of the same name.
-    public func merging(_ other: HeaderProfile) -> HeaderProfile {
-        var merged = headers.filter { mine in !other.headers.contains { $0.name.caseInsensitiveCompare(mine.name) == .orderedSame } }
-        merged.append(contentsOf: other.headers)
-        return HeaderProfile(merged)
+    /// This profile, plus those of `other`'s headers whose names it does not have: this one wins. Called
+    /// as `configured.winning(over: discovered)`, since what the user configured for a source beats what
+    /// an extractor found on a page or in a list (DESIGN.md "Precedence").
+    public func winning(over other: HeaderProfile) -> HeaderProfile {
+        let added = other.headers.filter { theirs in !headers.contains { $0.name.caseInsensitiveCompare(theirs.name) == .orderedSame } }
+        return HeaderProfile(headers + added)
+    }
+
+    /// Headers that carry credentials: they never follow a redirect to another origin.
+    public static let credentialNames: Set<String> = ["cookie", "authorization", "proxy-authorization"]
+
+    /// This profile without its credentials (for a redirect that leaves the origin, as browsers and curl do).
+    public func withoutCredentials() -> HeaderProfile {
+        HeaderProfile(headers.filter { !Self.credentialNames.contains($0.name.lowercased()) })
     }
 }

@@ -126,21 +126,37 @@ public final class HLSProxy: Sendable {
 
     /// The resource's upstream rejected its token: find the same position in the current playlist (the
     /// stream may already have fresh tokens), and if that fails too, refresh the stream and try once more.
+    /// The whole recovery ends at `hold_timeout` from the rejection, whatever the upstream or source does.
     private func recoverResource(_ handle: ResourceHandle, rejectedURL: URL?, range: String?) async throws -> (URL?, UpstreamResponse) {
-        let deadline = clock.now().addingTimeInterval(policy.holdTimeout)
-        if let located = try? await relocate(handle), located != rejectedURL, let record = await catalog.record(handle.stream) {
+        let deadline = ContinuousClock.now + policy.holdTimeout
+        let located = try await withinHold(until: deadline) { try? await self.relocate(handle) }
+        if let located, located != rejectedURL, let record = await catalog.record(handle.stream) {
             let response = try await sendShared(located, record: record, range: range)
             if !Self.rejectionStatuses.contains(response.status) { return (located, response) }
         }
         try await holdForRefresh(handle.stream, reason: .rejected, until: deadline)
-        guard let located = try await relocate(handle), let record = await catalog.record(handle.stream) else {
+        let relocated = try await withinHold(until: deadline) { try await self.relocate(handle) }
+        guard let relocated, let record = await catalog.record(handle.stream) else {
             throw ProxyFailure.unavailable("the resource is no longer in the refreshed playlist")
         }
-        let response = try await sendShared(located, record: record, range: range)
+        let response = try await sendShared(relocated, record: record, range: range)
         if Self.rejectionStatuses.contains(response.status) {
             throw ProxyFailure.unavailable("the upstream still rejects the resource after a refresh (\(response.status))")
         }
-        return (located, response)
+        return (relocated, response)
+    }
+
+    /// Runs one step of a hold, answering 503 when the hold's deadline passes first.
+    private func withinHold<T: Sendable>(until deadline: ContinuousClock.Instant, _ step: @escaping @Sendable () async throws -> T)
+        async throws -> T
+    {
+        let remaining = deadline - ContinuousClock.now
+        guard remaining > .zero else { throw ProxyFailure.unavailable("the refresh did not finish within the hold") }
+        do {
+            return try await withTimeout(remaining, step)
+        } catch is TimeoutError {
+            throw ProxyFailure.unavailable("the refresh did not finish within the hold; it goes on for the next request")
+        }
     }
 
     /// Finds the handle's resource in the stream's current media playlist by its position.
@@ -152,15 +168,15 @@ public final class HLSProxy: Sendable {
         return URIResolver.resolve(uri, against: finalURL)
     }
 
-    /// Waits for a refresh of the stream's source, at most until `deadline`; throws 503 when it fails.
-    private func holdForRefresh(_ id: String, reason: TokenRefresher.Reason, until deadline: Date) async throws {
-        let remaining = deadline.timeIntervalSince(clock.now())
-        guard remaining > 0 else { throw ProxyFailure.unavailable("refresh did not finish in time") }
+    /// Waits for a refresh of the stream's source, at most until `deadline` (the run goes on without the
+    /// request if it takes longer); throws 503 when the deadline passes or the run did not find the stream.
+    private func holdForRefresh(_ id: String, reason: TokenRefresher.Reason, until deadline: ContinuousClock.Instant) async throws {
         let refresher = self.refresher
-        let succeeded = try? await withTimeout(.seconds(remaining)) {
-            await refresher.refresh(stream: id, reason: reason)
+        let found = try await withinHold(until: deadline) { await refresher.refresh(stream: id, reason: reason) }
+        guard found else {
+            let why = await catalog.record(id)?.refresh.lastError ?? "the stream's source could not be refreshed"
+            throw ProxyFailure.unavailable("the stream's source could not refresh it: \(why)")
         }
-        guard succeeded == true else { throw ProxyFailure.unavailable("the stream's source could not be refreshed") }
         await indexCache.invalidate(id)
     }
 
@@ -172,7 +188,7 @@ public final class HLSProxy: Sendable {
         let now = clock.now()
         await catalog.touch(id, now: now, lease: policy.lease)
         if let expiresAt = record.refresh.expiresAt, expiresAt <= now {
-            try? await holdForRefresh(id, reason: .expired, until: now.addingTimeInterval(policy.holdTimeout))
+            try? await holdForRefresh(id, reason: .expired, until: ContinuousClock.now + policy.holdTimeout)
             return await catalog.record(id) ?? record
         }
         return record
@@ -195,7 +211,7 @@ public final class HLSProxy: Sendable {
         }
         if let (playlist, finalURL) = try await attempt(initial) { return (playlist, finalURL, initial) }
         guard allowRefresh else { throw ProxyFailure.unavailable("the upstream rejected the playlist") }
-        try await holdForRefresh(id, reason: .rejected, until: clock.now().addingTimeInterval(policy.holdTimeout))
+        try await holdForRefresh(id, reason: .rejected, until: ContinuousClock.now + policy.holdTimeout)
         guard let fresh = await catalog.record(id) else { throw ProxyFailure.unknownStream(id) }
         if let (playlist, finalURL) = try await attempt(fresh) { return (playlist, finalURL, fresh) }
         throw ProxyFailure.unavailable("the upstream still rejects the playlist after a refresh")

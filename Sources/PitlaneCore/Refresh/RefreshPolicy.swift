@@ -2,15 +2,15 @@ import Foundation
 
 /// The timing rules of token refresh (DESIGN.md), as pure functions of the clock.
 public struct RefreshPolicy: Sendable, Equatable {
-    /// The periodic refresh interval (the seed's 240 s).
+    /// The periodic refresh interval (the seed's 240 s), and the longest pause between failed runs.
     public var interval: TimeInterval
     /// How long a stream stays active after its last playlist request.
     public var lease: TimeInterval
     /// The least time between two runs of one source.
     public var minSpacing: TimeInterval
     /// How long a request that hit a 401/403/410 waits for the refresh before answering 503.
-    public var holdTimeout: TimeInterval
-    /// The share of a token's remaining lifetime after which it is refreshed.
+    public var holdTimeout: Duration
+    /// The share of a token's lifetime (as issued) after which it is refreshed.
     public var lifetimeShare: Double
 
     public init(
@@ -20,25 +20,41 @@ public struct RefreshPolicy: Sendable, Equatable {
         self.interval = interval
         self.lease = lease
         self.minSpacing = minSpacing
-        self.holdTimeout = holdTimeout
+        self.holdTimeout = .seconds(holdTimeout)
         self.lifetimeShare = lifetimeShare
     }
 
-    /// When to refresh next after a successful refresh at `now`: the earliest of the periodic interval and
-    /// 75 % of the token's remaining lifetime, never sooner than the minimum spacing.
-    public func nextRefresh(after now: Date, expiresAt: Date?) -> Date {
+    /// What a run must leave between its end and the expiry of the token it replaces: the loop's one-second
+    /// tick plus the spacing a rejected request would have to wait for the next run.
+    public var margin: TimeInterval { max(2, minSpacing) }
+
+    /// When to run the source again for a stream whose current URL was first handed out at `issuedAt`:
+    /// the earliest of the periodic interval, `lifetimeShare` of the token's lifetime as issued, and its
+    /// expiry less the source's recent run time and the margin, so that no player request meets the 403.
+    ///
+    /// - Parameter unchanged: how many runs in a row handed back this same URL once it was due. Each one
+    ///   doubles the pause (from `minSpacing`, capped at the interval) instead of re-running the source
+    ///   every `minSpacing`; while the token is still valid the pause never passes its expiry.
+    public func nextRefresh(now: Date, issuedAt: Date, expiresAt: Date?, runTime: TimeInterval, unchanged: Int = 0) -> Date {
         var next = now.addingTimeInterval(interval)
         if let expiresAt {
-            let byLifetime = now.addingTimeInterval(max(0, expiresAt.timeIntervalSince(now)) * lifetimeShare)
-            next = min(next, byLifetime)
+            let lifetime = max(0, expiresAt.timeIntervalSince(issuedAt))
+            next = min(next, issuedAt.addingTimeInterval(lifetime * lifetimeShare))
+            next = min(next, expiresAt.addingTimeInterval(-(max(0, runTime) + margin)))
+            if unchanged > 0 {
+                next = max(next, now.addingTimeInterval(retryDelay(after: unchanged)))
+                if expiresAt > now { next = min(next, expiresAt) }
+            }
         }
         return max(next, now.addingTimeInterval(minSpacing))
     }
 
-    /// When to try again after a failed refresh: sooner than the interval, but never a tight loop.
-    public func retryAfterFailure(_ now: Date, expiresAt: Date?) -> Date {
-        let soon = now.addingTimeInterval(max(minSpacing, min(30, interval / 4)))
-        guard let expiresAt, expiresAt > now else { return soon }
-        return min(soon, max(now.addingTimeInterval(minSpacing), expiresAt))
+    /// The pause after the `failures`-th failed run in a row: `minSpacing` doubled each time (3 s, 6 s,
+    /// 12 s …), capped at the interval. A success starts again from `minSpacing`.
+    public func retryDelay(after failures: Int) -> TimeInterval {
+        guard failures > 0 else { return minSpacing }
+        let base = max(1, minSpacing)
+        let doubled = base * pow(2, Double(min(failures - 1, 20)))
+        return min(max(interval, base), doubled)
     }
 }

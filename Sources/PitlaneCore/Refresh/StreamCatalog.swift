@@ -22,7 +22,9 @@ public actor StreamCatalog {
 
     /// Adds a source's candidates as streams, keeping existing streams (and their state) whose id repeats.
     @discardableResult
-    public func add(_ candidates: [Candidate], from source: Source, at now: Date, policy: RefreshPolicy) -> [String] {
+    public func add(_ candidates: [Candidate], from source: Source, at now: Date, policy: RefreshPolicy, runTime: TimeInterval = 0)
+        -> [String]
+    {
         var ids: [String] = []
         // Same URL without tokens = same stream, unless its own source vouches for two different keys.
         var seen: [String: [(source: String, key: String?)]] = [:]
@@ -46,11 +48,13 @@ public actor StreamCatalog {
             guard records[id] == nil else { continue }
             let descriptor = StreamDescriptor(
                 id: id, source: source.id, title: candidate.title, quality: candidate.quality, key: candidate.key, upstream: candidate.url,
-                headers: source.headers.merging(candidate.headers), allowPrivate: source.allowPrivate)
+                headers: source.headers.winning(over: candidate.headers), allowPrivate: source.allowPrivate)
             var state = RefreshState()
             state.lastRefreshed = now
+            state.issuedAt = now
             state.expiresAt = candidate.expiresAt ?? TokenExpiry.expiry(of: candidate.url)
-            state.nextRefresh = policy.nextRefresh(after: now, expiresAt: state.expiresAt)
+            state.runTime = runTime
+            state.nextRefresh = policy.nextRefresh(now: now, issuedAt: now, expiresAt: state.expiresAt, runTime: runTime)
             records[id] = StreamRecord(descriptor: descriptor, refresh: state)
             order.append(id)
         }

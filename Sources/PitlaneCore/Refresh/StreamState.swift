@@ -28,19 +28,50 @@ public struct StreamDescriptor: Sendable, Equatable, Codable {
 
 /// The refresh bookkeeping of one stream, shown by the API and the UI.
 public struct RefreshState: Sendable, Equatable, Codable {
+    /// How many runs handed this stream a new URL (a run that hands back the same URL is not a refresh).
     public var count = 0
+    /// When the stream last got a new URL.
     public var lastRefreshed: Date?
+    /// When its source runs next for it (the plan; DESIGN.md "Token refresh rules").
     public var nextRefresh: Date?
+    /// The expiry its current URL reveals, if any.
     public var expiresAt: Date?
     public var lastError: String?
     /// The end of the current lease: the stream is active (watched) until then.
     public var leaseUntil: Date?
+    /// Runs in a row that failed or did not find this stream; the pause before the next run grows with it.
+    public var failures = 0
+    /// When the current URL was first handed out: its token's lifetime counts from here.
+    public var issuedAt: Date?
+    /// Runs in a row that handed back the current URL once it was due for a new one.
+    public var unchanged = 0
+    /// The source run time the plan allowed for (seconds).
+    public var runTime: Double?
 
     public init() {}
 
     public func isActive(at now: Date) -> Bool {
         guard let leaseUntil else { return false }
         return leaseUntil > now
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case count, lastRefreshed, nextRefresh, expiresAt, lastError, leaseUntil, failures, issuedAt, unchanged, runTime
+    }
+
+    /// Reads what any earlier version saved: fields it did not know take their defaults.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        count = try container.decodeIfPresent(Int.self, forKey: .count) ?? 0
+        lastRefreshed = try container.decodeIfPresent(Date.self, forKey: .lastRefreshed)
+        nextRefresh = try container.decodeIfPresent(Date.self, forKey: .nextRefresh)
+        expiresAt = try container.decodeIfPresent(Date.self, forKey: .expiresAt)
+        lastError = try container.decodeIfPresent(String.self, forKey: .lastError)
+        leaseUntil = try container.decodeIfPresent(Date.self, forKey: .leaseUntil)
+        failures = try container.decodeIfPresent(Int.self, forKey: .failures) ?? 0
+        issuedAt = try container.decodeIfPresent(Date.self, forKey: .issuedAt) ?? lastRefreshed
+        unchanged = try container.decodeIfPresent(Int.self, forKey: .unchanged) ?? 0
+        runTime = try container.decodeIfPresent(Double.self, forKey: .runTime)
     }
 }
 

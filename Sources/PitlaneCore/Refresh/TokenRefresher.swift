@@ -3,7 +3,8 @@ import Logging
 
 /// Runs sources: to discover their streams, and to get fresh upstream URLs for watched streams before
 /// their tokens expire or at once when the upstream rejects one. One run refreshes every stream of its
-/// source; runs are single-flight per source, spaced, bounded by the source's timeout, and never throw.
+/// source; runs are single-flight per source, spaced, backed off after failures, bounded by the source's
+/// timeout (even when the extractor ignores cancellation), each source on its own schedule, and never throw.
 public actor TokenRefresher {
     public enum Reason: String, Sendable {
         case discovery
@@ -21,8 +22,14 @@ public actor TokenRefresher {
     private var sources: [String: Source] = [:]
     private var sourceOrder: [String] = []
     private var statuses: [String: SourceStatus] = [:]
-    private var inFlight: [String: Task<Bool, Never>] = [:]
-    private var lastRunEnded: [String: Date] = [:]
+    private var inFlight: [String: Task<RunOutcome, Never>] = [:]
+    /// Per source: the last run's outcome, answered to requests that come before the next run may start.
+    private var lastOutcome: [String: RunOutcome] = [:]
+    /// Per source: the earliest time of its next run (the spacing after a success, the backoff after failures).
+    private var notBefore: [String: Date] = [:]
+    private var sourceFailures: [String: Int] = [:]
+    /// Per source: the durations of its last successful runs, so refreshes are planned for its pace.
+    private var runTimes: [String: [TimeInterval]] = [:]
 
     public init(catalog: StreamCatalog, clock: any WallClock, policy: RefreshPolicy, logger: Logger = Logger(label: "pitlane.refresh")) {
         self.catalog = catalog
@@ -44,6 +51,9 @@ public actor TokenRefresher {
 
     public var sourceIDs: [String] { sourceOrder }
 
+    /// The sources whose run is under way.
+    public func runningSources() -> [String] { inFlight.keys.sorted() }
+
     /// Puts back the statuses saved by an earlier run, keeping what each source's configuration says now.
     public func restore(_ saved: [SourceStatus]) {
         for var status in saved {
@@ -63,11 +73,9 @@ public actor TokenRefresher {
     @discardableResult
     public func discover(_ sourceID: String) async -> Result<[String], ExtractionFailure> {
         guard sources[sourceID] != nil else { return .failure(.init(message: "unknown source \(sourceID)")) }
-        let ok = await refresh(source: sourceID, reason: .discovery)
-        if ok || statuses[sourceID]?.lastError == nil {
-            return .success(await catalog.streams(ofSource: sourceID).map(\.descriptor.id))
-        }
-        return .failure(ExtractionFailure(message: statuses[sourceID]?.lastError ?? "failed"))
+        let outcome = await refresh(source: sourceID, reason: .discovery)
+        if let failure = outcome.failure { return .failure(failure) }
+        return .success(await catalog.streams(ofSource: sourceID).map(\.descriptor.id))
     }
 
     /// Runs every source at once; one slow or failing source delays none of the others.
@@ -89,118 +97,161 @@ public actor TokenRefresher {
         return due.sorted()
     }
 
-    /// One step of the background loop: refreshes every due source, concurrently.
-    public func tick() async {
-        let due = await dueSources()
-        await withTaskGroup(of: Void.self) { group in
-            for source in due {
-                group.addTask { _ = await self.refresh(source: source, reason: .scheduled) }
-            }
-        }
+    /// One step of the background loop: starts a run for every due source that is not already running
+    /// and returns at once. Each source runs on its own schedule, so one that hangs to its timeout
+    /// delays no other source's refresh.
+    @discardableResult
+    public func tick() async -> [Task<RunOutcome, Never>] {
+        let due = await dueSources().filter { inFlight[$0] == nil }
+        return due.map { source in Task { await self.refresh(source: source, reason: .scheduled) } }
     }
 
-    /// Refreshes the stream's source (single-flight, spaced) and tells whether a run succeeded.
+    /// Refreshes the stream's source (single-flight, spaced) and tells whether that run found this
+    /// stream: each stream is judged by its own match, never by its source's run as a whole.
     @discardableResult
     public func refresh(stream id: String, reason: Reason) async -> Bool {
         guard let record = await catalog.record(id) else { return false }
-        return await refresh(source: record.descriptor.source, reason: reason)
+        return await refresh(source: record.descriptor.source, reason: reason).found.contains(id)
     }
 
-    /// Runs the source unless a run is under way (then waits for it) or one ended less than `minSpacing`
-    /// ago (then counts that one as fresh enough, except for manual and discovery runs).
+    /// Runs the source unless a run is under way (then shares it) or the next run may not start yet (the
+    /// spacing after a success, the backoff after failures; then answers the last run's outcome). Manual
+    /// and discovery runs ignore the spacing and the backoff.
     @discardableResult
-    public func refresh(source sourceID: String, reason: Reason) async -> Bool {
+    public func refresh(source sourceID: String, reason: Reason) async -> RunOutcome {
         if let running = inFlight[sourceID] { return await running.value }
-        if reason != .manual, reason != .discovery, let ended = lastRunEnded[sourceID],
-            clock.now().timeIntervalSince(ended) < policy.minSpacing
+        let now = clock.now()
+        if reason != .manual, reason != .discovery, let gate = notBefore[sourceID], now < gate,
+            gate.timeIntervalSince(now) <= max(policy.interval, policy.minSpacing)  // a clock set back does not block
         {
-            return true
+            return lastOutcome[sourceID] ?? RunOutcome(failure: ExtractionFailure(message: "waiting before the next run"))
         }
-        guard let source = sources[sourceID], source.enabled else { return false }
+        guard let source = sources[sourceID] else { return RunOutcome(failure: ExtractionFailure(message: "unknown source \(sourceID)")) }
+        guard source.enabled else { return RunOutcome() }
         let task = Task { await self.perform(source, reason: reason) }
         inFlight[sourceID] = task
-        let result = await task.value
-        inFlight[sourceID] = nil
-        lastRunEnded[sourceID] = clock.now()
-        return result
+        return await task.value
     }
 
-    private func perform(_ source: Source, reason: Reason) async -> Bool {
+    /// One run of a source, from start to bookkeeping; it clears its own in-flight entry, so a run whose
+    /// waiters gave up (a hold that timed out) still lands its result for the next request.
+    private func perform(_ source: Source, reason: Reason) async -> RunOutcome {
         let started = clock.now()
-        let context = ExtractionContext(now: started, http: http, headers: source.headers, allowPrivate: source.allowPrivate)
+        let context = ExtractionContext(
+            now: started, http: http, headers: source.headers, allowPrivate: source.allowPrivate, requestTimeout: source.timeout)
         let result = await Self.run(source, context: context)
         let now = clock.now()
+        let duration = max(0, now.timeIntervalSince(started))
         statuses[source.id]?.lastRun = started
-        statuses[source.id]?.duration = now.timeIntervalSince(started)
+        statuses[source.id]?.duration = duration
         let existing = await catalog.streams(ofSource: source.id)
+        let outcome: RunOutcome
         switch result {
         case .failure(let failure):
+            let failures = sourceFailures[source.id, default: 0] + 1
+            sourceFailures[source.id] = failures
+            notBefore[source.id] = now.addingTimeInterval(policy.retryDelay(after: failures))
             statuses[source.id]?.lastError = failure.message
             for record in existing {
                 await catalog.update(record.descriptor.id) {
                     $0.refresh.lastError = failure.message
-                    $0.refresh.nextRefresh = policy.retryAfterFailure(now, expiresAt: $0.refresh.expiresAt)
+                    $0.refresh.failures += 1
+                    $0.refresh.nextRefresh = now.addingTimeInterval(policy.retryDelay(after: $0.refresh.failures))
                 }
             }
             logger.warning(
-                "source run failed", metadata: ["source": "\(source.id)", "reason": "\(reason.rawValue)", "error": "\(failure.message)"])
-            return false
+                "source run failed",
+                metadata: [
+                    "source": "\(source.id)", "reason": "\(reason.rawValue)", "error": "\(failure.message)", "failures": "\(failures)",
+                ])
+            outcome = RunOutcome(failure: failure)
         case .success(let candidates):
+            sourceFailures[source.id] = 0
+            notBefore[source.id] = now.addingTimeInterval(policy.minSpacing)
+            runTimes[source.id] = (runTimes[source.id, default: []] + [duration]).suffix(5)
             statuses[source.id]?.lastSuccess = now
             statuses[source.id]?.streamsFound = candidates.count
             statuses[source.id]?.lastError = nil
-            let allMatched = await merge(candidates, from: source, into: existing, reason: reason, now: now)
-            return allMatched
+            let found = await merge(candidates, from: source, into: existing, reason: reason, now: now)
+            outcome = RunOutcome(found: found)
         }
+        lastOutcome[source.id] = outcome
+        inFlight[source.id] = nil
+        return outcome
+    }
+
+    /// The run time refreshes of this source are planned with: the longest of its last few successful runs.
+    private func runTime(of sourceID: String) -> TimeInterval {
+        runTimes[sourceID]?.max() ?? 0
     }
 
     /// Moves each known stream of the source to its candidate in the fresh results, adds the candidates
     /// that are new, and drops unwatched streams the source no longer lists. A watched stream without a
-    /// match keeps its old URL and records the error.
+    /// match keeps its old URL and records that it was not found. Returns the streams that were found.
     private func merge(_ candidates: [Candidate], from source: Source, into existing: [StreamRecord], reason: Reason, now: Date) async
-        -> Bool
+        -> Set<String>
     {
-        var allMatched = true
-        var consumed: Set<Int> = []
+        let matches = StreamMatcher.assign(existing.map(\.descriptor), in: candidates)
+        let runTime = runTime(of: source.id)
+        var found: Set<String> = []
         for record in existing {
-            guard let match = StreamMatcher.match(record.descriptor, in: candidates) else {
+            let id = record.descriptor.id
+            guard let match = matches[id] else {
                 if record.refresh.isActive(at: now) {
-                    allMatched = false
-                    await catalog.update(record.descriptor.id) {
-                        $0.refresh.lastError = "no matching stream in the source's fresh results (\(candidates.count) found)"
-                        $0.refresh.nextRefresh = policy.retryAfterFailure(now, expiresAt: $0.refresh.expiresAt)
+                    await catalog.update(id) {
+                        $0.refresh.failures += 1
+                        $0.refresh.lastError = "not found in the last run (\(candidates.count) found)"
+                        $0.refresh.nextRefresh = now.addingTimeInterval(policy.retryDelay(after: $0.refresh.failures))
                     }
+                    logger.warning("stream not found in its source's run", metadata: ["stream": "\(id)", "source": "\(source.id)"])
                 } else {
-                    await catalog.remove(record.descriptor.id)
+                    await catalog.remove(id)
                 }
                 continue
             }
-            if let position = candidates.firstIndex(of: match.candidate) { consumed.insert(position) }
-            let expiresAt = match.candidate.expiresAt ?? TokenExpiry.expiry(of: match.candidate.url)
-            await catalog.update(record.descriptor.id) {
-                $0.descriptor.upstream = match.candidate.url
-                $0.descriptor.headers = source.headers.merging(match.candidate.headers)
-                $0.refresh.count += 1
-                $0.refresh.lastRefreshed = now
-                $0.refresh.expiresAt = expiresAt
-                $0.refresh.nextRefresh = policy.nextRefresh(after: now, expiresAt: expiresAt)
+            found.insert(id)
+            let candidate = candidates[match.index]
+            let unchanged = candidate.url == record.descriptor.upstream
+            let expiresAt = candidate.expiresAt ?? TokenExpiry.expiry(of: candidate.url)
+            let wasDue = record.refresh.nextRefresh.map { $0 <= now } ?? false
+            await catalog.update(id) {
+                $0.descriptor.headers = source.headers.winning(over: candidate.headers)
+                $0.refresh.failures = 0
                 $0.refresh.lastError = nil
+                $0.refresh.expiresAt = expiresAt
+                $0.refresh.runTime = runTime
+                if unchanged {
+                    if wasDue { $0.refresh.unchanged += 1 }
+                } else {
+                    $0.descriptor.upstream = candidate.url
+                    $0.refresh.count += 1
+                    $0.refresh.lastRefreshed = now
+                    $0.refresh.issuedAt = now
+                    $0.refresh.unchanged = 0
+                }
+                $0.refresh.nextRefresh = policy.nextRefresh(
+                    now: now, issuedAt: $0.refresh.issuedAt ?? now, expiresAt: expiresAt, runTime: runTime, unchanged: $0.refresh.unchanged)
             }
-            logger.info(
-                "stream refreshed",
-                metadata: [
-                    "stream": "\(record.descriptor.id)", "reason": "\(reason.rawValue)", "match": "\(match.rule.rawValue)",
-                    "upstream": "\(URIResolver.redacted(match.candidate.url))",
-                ])
+            let metadata: Logger.Metadata = [
+                "stream": "\(id)", "reason": "\(reason.rawValue)", "match": "\(match.rule.rawValue)",
+                "upstream": "\(URIResolver.redacted(candidate.url))",
+            ]
+            if unchanged {
+                logger.debug("source handed back the same URL", metadata: metadata)
+            } else {
+                logger.info("stream refreshed", metadata: metadata)
+            }
         }
-        let fresh = candidates.enumerated().filter { !consumed.contains($0.offset) }.map(\.element)
+        let claimed = Set(matches.values.map(\.index))
+        let fresh = candidates.indices.filter { !claimed.contains($0) }.map { candidates[$0] }
         if !fresh.isEmpty {
-            let added = await catalog.add(fresh, from: source, at: now, policy: policy)
+            let added = await catalog.add(fresh, from: source, at: now, policy: policy, runTime: runTime)
+            found.formUnion(added)
             if reason == .discovery {
                 logger.info("source found streams", metadata: ["source": "\(source.id)", "streams": "\(added.count)"])
             }
         }
-        return allMatched
+        return found
     }
 
     /// Runs an extractor bounded by its source's timeout; every error becomes a value.
@@ -215,6 +266,19 @@ public actor TokenRefresher {
             return .failure(ExtractionFailure(message: "\(error)"))
         }
     }
+}
+
+/// What one run of a source did: the streams it found (refreshed, unchanged or new), or why it failed.
+public struct RunOutcome: Sendable, Equatable {
+    public var found: Set<String>
+    public var failure: ExtractionFailure?
+
+    public init(found: Set<String> = [], failure: ExtractionFailure? = nil) {
+        self.found = found
+        self.failure = failure
+    }
+
+    public var succeeded: Bool { failure == nil }
 }
 
 /// Why a source run produced nothing.

@@ -32,21 +32,3 @@ public final class ManualClock: WallClock, @unchecked Sendable {
         lock.withLock { current = date }
     }
 }
-
-public enum TimeoutError: Error, Sendable, Equatable {
-    case timedOut
-}
-
-/// Runs `operation`, giving up after `limit` with `TimeoutError.timedOut`; the operation is cancelled.
-public func withTimeout<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw TimeoutError.timedOut
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next() else { throw TimeoutError.timedOut }
-        return first
-    }
-}

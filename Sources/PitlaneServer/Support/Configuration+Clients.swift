@@ -5,10 +5,16 @@ extension Configuration {
     /// Time to an upstream's response headers.
     var upstreamTimeout: Duration { .seconds(upstream.timeout) }
 
-    /// The shared upstream client. Its read timeout (silence in the middle of a body) is never shorter than
-    /// 20 s: a live segment can pause longer than a response takes to start.
+    /// The shared upstream client. Its read timeout (silence on a connection, the response head included)
+    /// is never shorter than 20 s, since a live segment can pause longer than a response takes to start,
+    /// and never shorter than any source's `timeout`, since that alone bounds a source's requests: a
+    /// hidden, shorter cap would fail a JSON API that answers in 25 s behind a source that allows 40 s.
     func makeUpstreamClient(logger: Logger) -> HTTPUpstreamClient {
-        HTTPUpstreamClient(readTimeout: .seconds(max(upstream.timeout, 20)), logger: logger)
+        HTTPUpstreamClient(readTimeout: upstreamReadTimeout, logger: logger)
+    }
+
+    public var upstreamReadTimeout: Duration {
+        .seconds(([upstream.timeout, 20] + sources.map(\.timeout)).max() ?? 20)
     }
 
     func makeValidator(http: any UpstreamClient) -> StreamValidator {

@@ -14,7 +14,7 @@ public struct StreamJSON: Encodable, Sendable {
     var detail: (active: Bool, refresh: RefreshState)?
 
     enum Keys: String, CodingKey { case id, source, title, quality, playlist, rank, health, active, refresh }
-    enum RefreshKeys: String, CodingKey { case count, lastRefreshed, nextRefresh, expiresAt, lastError }
+    enum RefreshKeys: String, CodingKey { case count, lastRefreshed, nextRefresh, expiresAt, lastError, failures, runTime }
     enum HealthKeys: String, CodingKey { case playable, latencyMs, bandwidth, resolutions, live, checkedAt, error }
 
     public func encode(to encoder: any Encoder) throws {
@@ -34,7 +34,7 @@ public struct StreamJSON: Encodable, Sendable {
         var refresh = container.nestedContainer(keyedBy: RefreshKeys.self, forKey: .refresh)
         try refresh.encodeEach([
             .count: state.count, .lastRefreshed: state.lastRefreshed, .nextRefresh: state.nextRefresh, .expiresAt: state.expiresAt,
-            .lastError: state.lastError,
+            .lastError: state.lastError, .failures: state.failures, .runTime: state.runTime,
         ])
     }
 }

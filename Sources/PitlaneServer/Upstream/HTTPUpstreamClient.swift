@@ -35,18 +35,20 @@ public final class HTTPUpstreamClient: UpstreamClient {
         var url = request.url
         var method = request.method
         var body = request.body
+        var headers = request.headers
+        let origin = Origin(request.url)
         for _ in 0...Self.maxRedirects {
             try await checkAddress(url, allowPrivate: request.allowPrivate)
             var outgoing = HTTPClientRequest(url: url.absoluteString)
             outgoing.method = HTTPMethod(rawValue: method)
             if let body {
                 outgoing.body = .bytes(ByteBuffer(bytes: body))
-                if request.headers.value(for: "Content-Type") == nil {
+                if headers.value(for: "Content-Type") == nil {
                     outgoing.headers.add(name: "Content-Type", value: "application/json")
                 }
             }
-            if request.headers.value(for: "User-Agent") == nil { outgoing.headers.add(name: "User-Agent", value: Self.userAgent) }
-            for header in request.headers.headers { outgoing.headers.add(name: header.name, value: header.value) }
+            if headers.value(for: "User-Agent") == nil { outgoing.headers.add(name: "User-Agent", value: Self.userAgent) }
+            for header in headers.headers { outgoing.headers.add(name: header.name, value: header.value) }
             if let range = request.range { outgoing.headers.replaceOrAdd(name: "Range", value: range) }
             let response: HTTPClientResponse
             do {
@@ -62,15 +64,18 @@ public final class HTTPUpstreamClient: UpstreamClient {
                 logger.debug(
                     "following redirect", metadata: ["from": "\(URIResolver.redacted(url))", "to": "\(URIResolver.redacted(next))"])
                 url = next
+                if Origin(next) != origin {
+                    headers = headers.withoutCredentials()  // as browsers and curl do: no Cookie for another host
+                }
                 if response.status.code != 307 && response.status.code != 308 {
                     method = "GET"  // as browsers do: a redirected POST becomes a GET without a body
                     body = nil
                 }
                 continue
             }
-            var headers = HeaderProfile()
-            for header in response.headers { headers.headers.append(.init(name: header.name, value: header.value)) }
-            return UpstreamResponse(status: Int(response.status.code), url: url, headers: headers, body: UpstreamBody(response.body))
+            var received = HeaderProfile()
+            for header in response.headers { received.headers.append(.init(name: header.name, value: header.value)) }
+            return UpstreamResponse(status: Int(response.status.code), url: url, headers: received, body: UpstreamBody(response.body))
         }
         throw UpstreamError.tooManyRedirects
     }
@@ -110,6 +115,19 @@ public final class HTTPUpstreamClient: UpstreamClient {
             }
             return addresses
         }
+    }
+}
+
+/// Scheme, host and port: what decides whether a redirect stays with the server the credentials were for.
+struct Origin: Equatable {
+    var scheme: String
+    var host: String
+    var port: Int
+
+    init(_ url: URL) {
+        scheme = url.scheme?.lowercased() ?? ""
+        host = url.host?.lowercased() ?? ""
+        port = url.port ?? (scheme == "https" ? 443 : 80)
     }
 }
 

@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+import PitlaneCore
+import PitlaneServer
+import ServiceLifecycle
+import Testing
+
+/// The real upstream client against two fixture origins on loopback (two ports: two origins).
+struct UpstreamClientTests {
+    static func withTwoOrigins(_ body: @Sendable (FixtureOrigin, URL, FixtureOrigin, URL) async throws -> Void) async throws {
+        let first = FixtureOrigin()
+        let second = FixtureOrigin()
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let group = ServiceGroup(configuration: .init(services: [first.makeApplication(), second.makeApplication()], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let outcome: Result<Void, Error>
+            do {
+                guard let one = await first.address.wait(), let two = await second.address.wait() else {
+                    throw HarnessError.timedOut("origins")
+                }
+                try await body(first, one, second, two)
+                outcome = .success(())
+            } catch {
+                outcome = .failure(error)
+            }
+            await group.triggerGracefulShutdown()
+            try outcome.get()
+            try await tasks.waitForAll()
+        }
+    }
+
+    static let credentials = HeaderProfile([
+        "Cookie": "session=secret", "Authorization": "Bearer secret", "Referer": "https://site.example/",
+    ])
+
+    @Test func credentialsFollowARedirectOnlyWithinTheOrigin() async throws {
+        try await Self.withTwoOrigins { first, one, second, two in
+            let client = HTTPUpstreamClient()
+            do {
+                try await Self.redirects(client, first, one, second, two)
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
+            try await client.shutdown()
+        }
+    }
+
+    static func redirects(_ client: HTTPUpstreamClient, _ first: FixtureOrigin, _ one: URL, _ second: FixtureOrigin, _ two: URL)
+        async throws
+    {
+        do {
+            let same = URL(string: one.absoluteString + "redirect-to?to=/echo")!
+            let sameResponse = try await client.send(UpstreamRequest(url: same, headers: Self.credentials, allowPrivate: true))
+            #expect(sameResponse.status == 200)
+            let echoed = try #require(first.requests.last { $0.path == "/echo" })
+            #expect(echoed.headers[.cookie] == "session=secret" && echoed.headers[.authorization] == "Bearer secret")
+
+            let elsewhere = two.absoluteString + "echo"
+            let cross = URL(
+                string: one.absoluteString + "redirect-to?to=" + elsewhere.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)!
+            let crossResponse = try await client.send(UpstreamRequest(url: cross, headers: Self.credentials, allowPrivate: true))
+            #expect(crossResponse.status == 200)
+            let arrived = try #require(second.requests.last { $0.path == "/echo" })
+            #expect(arrived.headers[.cookie] == nil, "no Cookie for another origin")
+            #expect(arrived.headers[.authorization] == nil, "no Authorization for another origin")
+            #expect(arrived.headers[.referer] == "https://site.example/", "other headers still go")
+        }
+    }
+
+    @Test func theReadTimeoutIsNeverShorterThanASourcesTimeout() throws {
+        var configuration = Configuration()
+        var slow = Configuration.SourceConfig(id: "slow-api", kind: "static")
+        slow.timeout = 40
+        configuration.sources = [slow]
+        #expect(configuration.upstreamReadTimeout == .seconds(40))
+        configuration.sources = []
+        #expect(configuration.upstreamReadTimeout == .seconds(20))
+    }
+}

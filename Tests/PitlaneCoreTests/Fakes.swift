@@ -9,6 +9,8 @@ final class FakeUpstream: UpstreamClient, @unchecked Sendable {
         var body: String
         var headers: HeaderProfile = .init()
         var finalURL: URL? = nil
+        /// A body that is not text (segments); `body` is sent when nil.
+        var bytes: [UInt8]? = nil
     }
 
     private let lock = NSLock()
@@ -41,7 +43,7 @@ final class FakeUpstream: UpstreamClient, @unchecked Sendable {
         let reply = try handler(request)
         return UpstreamResponse(
             status: reply.status, url: reply.finalURL ?? request.url, headers: reply.headers,
-            body: UpstreamBody(bytes: Array(reply.body.utf8)))
+            body: UpstreamBody(bytes: reply.bytes ?? Array(reply.body.utf8)))
     }
 }
 

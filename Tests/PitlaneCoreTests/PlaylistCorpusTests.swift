@@ -10,7 +10,9 @@ struct PlaylistCorpusTests {
         var name: String
         var base: URL
         var variant: String?
-        var subtitles: Bool
+        var context: MediaContext
+        /// Variables the master defined, for `IMPORT` (`import=name=value`).
+        var imported: [String: String]
         var testDescription: String { name }
     }
 
@@ -20,8 +22,17 @@ struct PlaylistCorpusTests {
         let text = (try? String(contentsOf: folder.appendingPathComponent("cases.txt"), encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map { line in
             let fields = line.split(separator: " ").map(String.init)
-            let variant = fields.first { $0.hasPrefix("variant=") }.map { String($0.dropFirst("variant=".count)) }
-            return Case(name: fields[0], base: URL(string: fields[1])!, variant: variant, subtitles: fields.contains("subtitles"))
+            func value(_ name: String) -> String? { fields.first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) } }
+            let context: MediaContext =
+                if fields.contains("subtitles") { .subtitles } else if fields.contains("images") { .images } else if let codecs = value("audio") {
+                    .audio(codecs: codecs)
+                } else { .video }
+            var imported: [String: String] = [:]
+            for field in fields where field.hasPrefix("import=") {
+                let pair = field.dropFirst("import=".count).split(separator: "=", maxSplits: 1).map(String.init)
+                if pair.count == 2 { imported[pair[0]] = pair[1] }
+            }
+            return Case(name: fields[0], base: URL(string: fields[1])!, variant: value("variant"), context: context, imported: imported)
         }
     }()
 
@@ -42,18 +53,23 @@ struct PlaylistCorpusTests {
         #expect(output == expected)
     }
 
-    static func render(_ playlist: Playlist, _ testCase: Case) -> String {
+    /// What the proxy does with a fetched playlist: variables substituted, then rewritten.
+    static func render(_ fetched: Playlist, _ testCase: Case) -> String {
         let stream = "s1"
+        let (playlist, variables) = PlaylistVariables.resolve(fetched, url: testCase.base, imported: testCase.imported)
         switch playlist.kind {
         case .master:
             let (rewritten, index) = MasterRewriter(stream: stream, signer: TestSupport.signer).rewrite(playlist, baseURL: testCase.base)
             var text = TestSupport.decodeHandles(rewritten.serialized(), stream: stream)
             text += "# --- index ---\n"
-            for entry in index.entries { text += "# \(entry.key) \(entry.kind) \(entry.upstream.absoluteString)\n" }
+            for entry in index.entries {
+                text += "# \(entry.key) \(entry.kind) \(entry.upstream.absoluteString)" + (entry.codecs.map { " codecs=\($0)" } ?? "") + "\n"
+            }
+            for (name, value) in variables.sorted(by: { $0.key < $1.key }) { text += "# variable \(name)=\(value)\n" }
             return text
         case .media:
             let rewriter = MediaRewriter(
-                stream: stream, variant: testCase.variant ?? "v1", isSubtitles: testCase.subtitles, signer: TestSupport.signer)
+                stream: stream, variant: testCase.variant ?? "v1", context: testCase.context, signer: TestSupport.signer)
             let rewritten = rewriter.rewrite(playlist, baseURL: testCase.base) { url in
                 url.path.contains("unknown") ? nil : "key-" + url.deletingLastPathComponent().lastPathComponent
             }

@@ -20,8 +20,8 @@ public enum PlaylistParseError: Error, Sendable, Equatable, CustomStringConverti
 public enum PlaylistParser {
     /// Tags that only appear in master playlists; their presence decides the playlist's kind.
     static let masterTags: Set<String> = [
-        "EXT-X-STREAM-INF", "EXT-X-I-FRAME-STREAM-INF", "EXT-X-MEDIA", "EXT-X-SESSION-DATA", "EXT-X-SESSION-KEY",
-        "EXT-X-CONTENT-STEERING",
+        "EXT-X-STREAM-INF", "EXT-X-I-FRAME-STREAM-INF", "EXT-X-IMAGE-STREAM-INF", "EXT-X-MEDIA", "EXT-X-SESSION-DATA",
+        "EXT-X-SESSION-KEY", "EXT-X-CONTENT-STEERING",
     ]
 
     public static func parse(_ bytes: some Collection<UInt8>) throws(PlaylistParseError) -> Playlist {

@@ -9,6 +9,15 @@ public enum URIResolver {
         return URL(string: escaped, relativeTo: base)?.absoluteURL
     }
 
+    /// The absolute URL a playlist URI names, if Pitlane can fetch it (http or https with a host); nil
+    /// for anything else, which must then never reach a player as written.
+    public static func fetchable(_ reference: String, against base: URL) -> URL? {
+        guard let url = resolve(reference, against: base), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = url.host, !host.isEmpty
+        else { return nil }
+        return url
+    }
+
     private static let allowed: CharacterSet = {
         var set = CharacterSet.urlQueryAllowed
         set.insert(charactersIn: "#%")

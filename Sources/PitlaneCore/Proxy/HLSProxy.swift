@@ -46,11 +46,13 @@ public final class HLSProxy: Sendable {
     public func master(stream id: String) async -> ProxyReply {
         do {
             let record = try await activeRecord(id)
-            let (playlist, finalURL, used) = try await fetchWithRefresh(id, initial: record) { $0.descriptor.upstream }
+            let (fetched, finalURL, used) = try await fetchWithRefresh(id, initial: record) { $0.descriptor.upstream }
             let upstreamURL = used.descriptor.upstream
+            let (playlist, variables) = PlaylistVariables.resolve(fetched, url: finalURL)
             switch playlist.kind {
             case .master:
-                let rewritten = MasterRewriter(stream: id, signer: signer).rewrite(playlist, baseURL: finalURL)
+                var rewritten = MasterRewriter(stream: id, signer: signer, report: reporter(id)).rewrite(playlist, baseURL: finalURL)
+                rewritten.index.variables = variables
                 await indexCache.store(rewritten.index, for: id, upstream: upstreamURL, at: clock.now())
                 return .playlist(rewritten.playlist)
             case .media:
@@ -72,7 +74,7 @@ public final class HLSProxy: Sendable {
                 throw ProxyFailure(status: 502, message: "the upstream variant \(key) is a master playlist, not a media playlist")
             }
             let entry = index.entry(forKey: key)
-            let rewriter = MediaRewriter(stream: id, variant: key, isSubtitles: entry?.isSubtitles ?? false, signer: signer)
+            let rewriter = MediaRewriter(stream: id, variant: key, context: entry?.context ?? .video, signer: signer, report: reporter(id))
             let text = await rendered.text(for: "\(id)|\(key)|\(finalURL.absoluteString)", playlist: playlist) {
                 rewriter.rewrite(playlist, baseURL: finalURL, variantKeyFor: { index.key(forUpstream: $0) }).serialized()
             }
@@ -84,6 +86,9 @@ public final class HLSProxy: Sendable {
 
     /// `/hls/{stream}/s/{handle}.{ext}`: segments, parts, init sections, keys; the body is relayed as it arrives.
     public func resource(stream id: String, token: String, ext: String, range: String?) async -> ProxyReply {
+        if token == "gap" {
+            return .failure(ProxyFailure(status: 404, message: "a gap: the upstream's URI for this segment could not be resolved"))
+        }
         let handle: ResourceHandle
         do {
             handle = try signer.verify(token, stream: id)
@@ -91,6 +96,7 @@ public final class HLSProxy: Sendable {
             logger.notice("refused handle", metadata: ["stream": "\(id)", "reason": "\(error)"])
             return .failure(ProxyFailure(status: 403, message: "invalid handle"))
         }
+        if handle.kind == .asset || handle.kind == .assetList { return await interstitial(handle) }
         do {
             guard let record = await catalog.record(id) else { throw ProxyFailure.unknownStream(id) }
             var url = URL(string: handle.url)
@@ -114,9 +120,17 @@ public final class HLSProxy: Sendable {
                     "stream": "\(id)", "variant": "\(handle.variant ?? "-")", "kind": "\(handle.kind)", "msn": "\(handle.msn ?? -1)",
                     "part": "\(handle.part ?? -1)", "status": "\(response.status)", "upstream": "\(url.map(URIResolver.redacted) ?? "-")",
                 ])
-            var headers = passthroughHeaders(response.headers, ext: ext)
+            var body = response.body
+            var sniffed: String?
+            let fromStart = range.map { $0.replacingOccurrences(of: " ", with: "").hasPrefix("bytes=0-") } ?? true
+            if fromStart, handle.kind != .key, handle.kind != .data, !Self.tellsTheType(response.headers.value(for: "Content-Type")) {
+                let peeked = try await body.peekingFirstChunk()
+                body = peeked.body
+                sniffed = peeked.first.flatMap { MediaExtension.sniff($0.readableBytesView) }
+            }
+            var headers = passthroughHeaders(response.headers, ext: ext, sniffed: sniffed)
             headers.headers.append(.init(name: "Cache-Control", value: "public, max-age=300, immutable"))
-            return ProxyReply(status: response.status, headers: headers, body: .stream(response.body))
+            return ProxyReply(status: response.status, headers: headers, body: .stream(body))
         } catch {
             return failureReply(error, stream: id, what: "\(handle.kind) msn \(handle.msn ?? -1)")
         }
@@ -229,7 +243,8 @@ public final class HLSProxy: Sendable {
             }
             return Self.appending(directives, to: entry.upstream)
         }
-        return (playlist, finalURL, box.get() ?? MasterIndex(entries: []))
+        let index = box.get() ?? MasterIndex(entries: [])
+        return (PlaylistVariables.resolve(playlist, url: finalURL, imported: index.variables).playlist, finalURL, index)
     }
 
     /// The stream's master index, from the cache while the stream's upstream URL is unchanged.
@@ -237,8 +252,10 @@ public final class HLSProxy: Sendable {
         let id = record.descriptor.id
         if let cached = await indexCache.index(for: id, upstream: record.descriptor.upstream, now: clock.now()) { return cached }
         switch try await fetchPlaylist(record.descriptor.upstream, record: record) {
-        case .success(let (playlist, finalURL)):
-            let index = playlist.kind == .master ? MasterRewriter.index(of: playlist, baseURL: finalURL) : .singleVariant(finalURL)
+        case .success(let (fetched, finalURL)):
+            let (playlist, variables) = PlaylistVariables.resolve(fetched, url: finalURL)
+            var index = playlist.kind == .master ? MasterRewriter.index(of: playlist, baseURL: finalURL) : .singleVariant(finalURL)
+            index.variables = variables
             await indexCache.store(index, for: id, upstream: record.descriptor.upstream, at: clock.now())
             return index
         case .failure(let rejected):
@@ -252,7 +269,7 @@ public final class HLSProxy: Sendable {
 
     /// `.failure(status)` when the upstream rejected the token; throws for every other problem. Shared by
     /// every viewer through the playlist cache.
-    private func fetchPlaylist(_ url: URL, record: StreamRecord) async throws -> Result<(Playlist, URL), Rejected> {
+    func fetchPlaylist(_ url: URL, record: StreamRecord) async throws -> Result<(Playlist, URL), Rejected> {
         try await playlists.playlist(for: record.descriptor.id + "|" + url.absoluteString) {
             try await self.loadPlaylist(url, record: record)
         }
@@ -288,15 +305,22 @@ public final class HLSProxy: Sendable {
         return try await upstream.send(request)
     }
 
-    private func passthroughHeaders(_ upstream: HeaderProfile, ext: String) -> HeaderProfile {
+    /// Whether the upstream's Content-Type says what a resource is: not absent, generic or a disguise.
+    static func tellsTheType(_ type: String?) -> Bool {
+        guard let type = type?.lowercased() else { return false }
+        let disguises = ["image/", "text/html", "text/css", "text/plain", "application/javascript", "application/octet-stream", "binary/"]
+        return !disguises.contains { type.hasPrefix($0) }
+    }
+
+    /// The headers relayed with a resource. Its type: the upstream's when it tells one, else what the first
+    /// bytes show (`sniffed`), else the extension's.
+    private func passthroughHeaders(_ upstream: HeaderProfile, ext: String, sniffed: String? = nil) -> HeaderProfile {
         var headers = HeaderProfile()
         let upstreamType = upstream.value(for: "Content-Type")
-        let disguised =
-            upstreamType.map {
-                $0.hasPrefix("image/") || $0.hasPrefix("text/html") || $0.hasPrefix("text/css") || $0.hasPrefix("application/javascript")
-            } ?? true
-        let generic = upstreamType.map { $0.hasPrefix("application/octet-stream") || $0.hasPrefix("binary/") } ?? true
-        let type = (disguised || generic) ? MediaExtension.contentType(forExtension: ext) : upstreamType!
+        let byExtension = MediaExtension.contentType(forExtension: ext)
+        var type = sniffed ?? byExtension
+        if sniffed == "video/mp4", byExtension.hasPrefix("audio/") { type = "audio/mp4" }
+        if let upstreamType, Self.tellsTheType(upstreamType) { type = upstreamType }
         headers.headers.append(.init(name: "Content-Type", value: type))
         for name in ["Content-Length", "Content-Range", "Accept-Ranges", "Last-Modified", "ETag"] {
             if let value = upstream.value(for: name) { headers.headers.append(.init(name: name, value: value)) }
@@ -304,7 +328,13 @@ public final class HLSProxy: Sendable {
         return headers
     }
 
-    private func failureReply(_ error: any Error, stream: String, what: String) -> ProxyReply {
+    /// Logs what a rewriter dropped (a URI it could not resolve), without the URI itself.
+    func reporter(_ stream: String) -> @Sendable (String) -> Void {
+        let logger = self.logger
+        return { message in logger.warning("playlist rewrite", metadata: ["stream": "\(stream)", "dropped": "\(message)"]) }
+    }
+
+    func failureReply(_ error: any Error, stream: String, what: String) -> ProxyReply {
         let failure: ProxyFailure
         if let rejected = error as? Rejected {
             failure = .unavailable("the upstream rejected the stream's token (\(rejected.status))")

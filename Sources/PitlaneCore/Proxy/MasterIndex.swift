@@ -8,6 +8,8 @@ public struct MasterIndex: Sendable, Equatable {
     public enum EntryKind: Sendable, Equatable {
         case variant
         case iFrame
+        /// EXT-X-IMAGE-STREAM-INF: a playlist of thumbnails.
+        case images
         case rendition(type: String)
     }
 
@@ -15,20 +17,34 @@ public struct MasterIndex: Sendable, Equatable {
         public var key: String
         public var kind: EntryKind
         public var upstream: URL
+        /// For an AUDIO rendition: the audio codecs of the variants that use its group.
+        public var codecs: String?
 
-        public init(key: String, kind: EntryKind, upstream: URL) {
+        public init(key: String, kind: EntryKind, upstream: URL, codecs: String? = nil) {
             self.key = key
             self.kind = kind
             self.upstream = upstream
+            self.codecs = codecs
         }
 
-        public var isSubtitles: Bool { kind == .rendition(type: "SUBTITLES") }
+        /// What the entry's media playlist carries, for typing its disguised segments.
+        public var context: MediaContext {
+            switch kind {
+            case .rendition(type: "SUBTITLES"): .subtitles
+            case .rendition(type: "AUDIO"): .audio(codecs: codecs)
+            case .images: .images
+            default: .video
+            }
+        }
     }
 
     public var entries: [Entry]
+    /// The master's EXT-X-DEFINE variables, which its media playlists may IMPORT.
+    public var variables: [String: String]
 
-    public init(entries: [Entry]) {
+    public init(entries: [Entry], variables: [String: String] = [:]) {
         self.entries = entries
+        self.variables = variables
     }
 
     /// The key under which a stream whose upstream is a media playlist serves its only variant.
@@ -93,7 +109,12 @@ enum VariantKeyMaker {
                 }
             return prefix + "-" + digest([type, attributes["GROUP-ID"], attributes["NAME"], attributes["LANGUAGE"]])
         default:
-            let prefix = tagName == "EXT-X-I-FRAME-STREAM-INF" ? "i" : "v"
+            let prefix =
+                switch tagName {
+                case "EXT-X-I-FRAME-STREAM-INF": "i"
+                case "EXT-X-IMAGE-STREAM-INF": "g"
+                default: "v"
+                }
             let bandwidth = attributes["BANDWIDTH"] ?? "0"
             let digest = digest([
                 attributes["BANDWIDTH"], attributes["RESOLUTION"], attributes["CODECS"], attributes["FRAME-RATE"],

@@ -3,12 +3,40 @@ import Foundation
 /// Rewrites a master playlist so every variant and rendition points at `v/{key}.m3u8` and every other
 /// URI at a signed handle, and returns the index that resolves those keys back to upstream URLs.
 public struct MasterRewriter: Sendable {
+    /// Where the rewritten URIs point.
+    public enum Layout: Sendable {
+        /// The stream's own master at `/hls/{stream}/master.m3u8`: media playlists under `v/{key}.m3u8`
+        /// (keys from attributes, so they survive a refresh), other resources under `s/`.
+        case stream
+        /// An interstitial's master at `/hls/{stream}/s/{handle}.m3u8`: every URI a handle beside it.
+        case asset
+    }
+
     public let stream: String
     public let signer: HandleSigner
+    public let layout: Layout
+    /// Told about every URI that could not be resolved and was dropped (the proxy logs it).
+    let report: @Sendable (String) -> Void
 
-    public init(stream: String, signer: HandleSigner) {
+    /// Tags whose URI attribute names another media playlist, served under `v/{key}.m3u8`.
+    static let playlistTags: Set<String> = ["EXT-X-MEDIA", "EXT-X-I-FRAME-STREAM-INF", "EXT-X-IMAGE-STREAM-INF"]
+
+    public init(stream: String, signer: HandleSigner, layout: Layout = .stream, report: @escaping @Sendable (String) -> Void = { _ in }) {
         self.stream = stream
         self.signer = signer
+        self.layout = layout
+        self.report = report
+    }
+
+    /// The URI a player gets for the media playlist with this key.
+    func playlistURI(key: String, in index: MasterIndex) -> String {
+        switch layout {
+        case .stream:
+            return "v/\(key).m3u8"
+        case .asset:
+            let upstream = index.entries.first { $0.key == key }?.upstream.absoluteString ?? ""
+            return "\(signer.sign(ResourceHandle(stream: stream, kind: .asset, url: upstream))).m3u8"
+        }
     }
 
     /// Builds the index alone (what the variant route needs; no signing work).
@@ -29,24 +57,28 @@ public struct MasterRewriter: Sendable {
                     continue
                 }
                 if let key = walked.keysByLine[position] {
-                    lines.append(.uri("v/\(key).m3u8"))
+                    lines.append(.uri(playlistURI(key: key, in: walked.index)))
                 }
             case .tag(var tag):
                 switch tag.name {
                 case "EXT-X-STREAM-INF":
                     if walked.unresolvedStreamInf.contains(position) {
+                        report("dropped a variant whose URI cannot be resolved (line \(position + 1))")
                         dropNextURI = true
                         continue
                     }
                     lines.append(line)
-                case "EXT-X-MEDIA", "EXT-X-I-FRAME-STREAM-INF":
+                case _ where Self.playlistTags.contains(tag.name):
                     var attributes = tag.attributes
                     guard attributes["URI"] != nil else {
                         lines.append(line)
                         continue
                     }
-                    guard let key = walked.keysByLine[position] else { continue }
-                    attributes.setQuoted("URI", "v/\(key).m3u8")
+                    guard let key = walked.keysByLine[position] else {
+                        report("dropped \(tag.name) whose URI cannot be resolved (line \(position + 1))")
+                        continue
+                    }
+                    attributes.setQuoted("URI", playlistURI(key: key, in: walked.index))
                     tag.attributes = attributes
                     lines.append(.tag(tag))
                 case "EXT-X-SESSION-KEY", "EXT-X-SESSION-DATA":
@@ -56,10 +88,13 @@ public struct MasterRewriter: Sendable {
                         lines.append(line)
                         continue
                     }
-                    guard let upstream = URIResolver.resolve(uri, against: baseURL) else { continue }
+                    guard let upstream = URIResolver.fetchable(uri, against: baseURL) else {
+                        report("dropped \(tag.name) whose URI cannot be resolved (line \(position + 1))")
+                        continue
+                    }
                     let handle = ResourceHandle(stream: stream, kind: kind, url: upstream.absoluteString)
-                    let ext = MediaExtension.choose(kind: kind, url: upstream, playlistHasMap: false, isSubtitles: false)
-                    attributes.setQuoted("URI", "s/\(signer.sign(handle)).\(ext)")
+                    let ext = MediaExtension.choose(kind: kind, url: upstream, playlistHasMap: false)
+                    attributes.setQuoted("URI", (layout == .stream ? "s/" : "") + "\(signer.sign(handle)).\(ext)")
                     tag.attributes = attributes
                     lines.append(.tag(tag))
                 case "EXT-X-CONTENT-STEERING":
@@ -92,6 +127,7 @@ public struct MasterRewriter: Sendable {
 
     static func walk(_ master: Playlist, baseURL: URL) -> Walked {
         var walked = Walked()
+        let audioCodecs = audioCodecsByGroup(master)
         var used: [String: Int] = [:]
         var pendingStreamInf: (line: Int, attributes: AttributeList)?
         func uniqueKey(_ base: String) -> String {
@@ -103,19 +139,24 @@ public struct MasterRewriter: Sendable {
             switch line {
             case .tag(let tag) where tag.name == "EXT-X-STREAM-INF":
                 pendingStreamInf = (position, tag.attributes)
-            case .tag(let tag) where tag.name == "EXT-X-MEDIA" || tag.name == "EXT-X-I-FRAME-STREAM-INF":
+            case .tag(let tag) where playlistTags.contains(tag.name):
                 let attributes = tag.attributes
                 guard let uri = attributes["URI"] else { continue }
-                guard let upstream = URIResolver.resolve(uri, against: baseURL) else { continue }
+                guard let upstream = URIResolver.fetchable(uri, against: baseURL) else { continue }
                 let key = uniqueKey(VariantKeyMaker.key(for: tag.name, attributes: attributes))
                 let kind: MasterIndex.EntryKind =
-                    tag.name == "EXT-X-MEDIA" ? .rendition(type: attributes["TYPE"] ?? "") : .iFrame
-                walked.index.entries.append(.init(key: key, kind: kind, upstream: upstream))
+                    switch tag.name {
+                    case "EXT-X-MEDIA": .rendition(type: attributes["TYPE"] ?? "")
+                    case "EXT-X-IMAGE-STREAM-INF": .images
+                    default: .iFrame
+                    }
+                let codecs = kind == .rendition(type: "AUDIO") ? attributes["GROUP-ID"].flatMap { audioCodecs[$0] } : nil
+                walked.index.entries.append(.init(key: key, kind: kind, upstream: upstream, codecs: codecs))
                 walked.keysByLine[position] = key
             case .uri(let uri):
                 guard let pending = pendingStreamInf else { continue }
                 pendingStreamInf = nil
-                guard let upstream = URIResolver.resolve(uri, against: baseURL) else {
+                guard let upstream = URIResolver.fetchable(uri, against: baseURL) else {
                     walked.unresolvedStreamInf.insert(pending.line)
                     continue
                 }
@@ -127,6 +168,23 @@ public struct MasterRewriter: Sendable {
             }
         }
         return walked
+    }
+}
+
+extension MasterRewriter {
+    /// For each audio GROUP-ID, the audio codecs listed by the variants that use it (`mp4a.40.2`): what
+    /// tells packed AAC from AC-3 in a rendition whose segments are disguised.
+    static func audioCodecsByGroup(_ master: Playlist) -> [String: String] {
+        var codecs: [String: String] = [:]
+        for case .tag(let tag) in master.lines where tag.name == "EXT-X-STREAM-INF" {
+            let attributes = tag.attributes
+            guard let group = attributes["AUDIO"], codecs[group] == nil, let list = attributes["CODECS"] else { continue }
+            let audio = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { codec in
+                ["mp4a", "ac-3", "ec-3", "ac-4", "opus", "flac", "fLaC", "mp3"].contains { codec.lowercased().hasPrefix($0.lowercased()) }
+            }
+            if !audio.isEmpty { codecs[group] = audio.joined(separator: ",") }
+        }
+        return codecs
     }
 }
 

@@ -1,5 +1,16 @@
 import Foundation
 
+/// What a media playlist carries, as its master says: it decides the type of segments whose upstream
+/// disguises them (`.png`, `.bin`, no extension).
+public enum MediaContext: Sendable, Equatable {
+    case video
+    /// An AUDIO rendition, with the audio codecs of the variants that use its group (`mp4a.40.2`, `ec-3`).
+    case audio(codecs: String?)
+    case subtitles
+    /// An EXT-X-IMAGE-STREAM-INF playlist (thumbnails): its segments are pictures.
+    case images
+}
+
 /// Chooses the file extension of a proxied resource URL. ffmpeg-based players (mpv, Kodi, Jellyfin) refuse
 /// segment URLs without a media extension, and upstreams sometimes disguise segments as `.png` or `.css`.
 public enum MediaExtension {
@@ -7,21 +18,37 @@ public enum MediaExtension {
     public static let known: Set<String> = [
         "ts", "m4s", "mp4", "m4a", "m4v", "aac", "ac3", "ec3", "mp3", "vtt", "webvtt", "cmfv", "cmfa", "cmft", "key", "json",
     ]
+    static let pictures: Set<String> = ["jpg", "jpeg", "png", "webp"]
 
     /// The extension for a resource of `kind` at `url` in a playlist whose context is described by the flags.
-    public static func choose(kind: ResourceKind, url: URL?, playlistHasMap: Bool, isSubtitles: Bool) -> String {
+    public static func choose(kind: ResourceKind, url: URL?, playlistHasMap: Bool, context: MediaContext = .video) -> String {
         switch kind {
         case .key: return "key"
-        case .data: return "json"
+        case .data, .assetList: return "json"
+        case .asset: return "m3u8"
         default: break
         }
-        if let ext = url?.pathExtension.lowercased(), known.contains(ext), ext != "key", ext != "json" { return ext }
-        switch kind {
-        case .map: return "mp4"
-        default:
-            if isSubtitles { return "vtt" }
-            return playlistHasMap ? "m4s" : "ts"
+        let ext = url?.pathExtension.lowercased() ?? ""
+        if context == .images, kind == .segment { return pictures.contains(ext) ? ext : "jpg" }
+        if known.contains(ext), ext != "key", ext != "json" { return ext }
+        switch (kind, context) {
+        case (.map, _): return "mp4"
+        case (_, .subtitles): return "vtt"
+        case (_, .audio(let codecs)) where !playlistHasMap: return packedAudioExtension(codecs)
+        default: return playlistHasMap ? "m4s" : "ts"
         }
+    }
+
+    /// Audio segments without an init section are packed audio (RFC 8216bis §3.4) named by their codec;
+    /// without a known codec, MPEG-TS. Players read the bytes either way; the resource route also sends
+    /// the type the first bytes show.
+    static func packedAudioExtension(_ codecs: String?) -> String {
+        let lower = codecs?.lowercased() ?? ""
+        if lower.contains("mp4a.40.34") || lower.contains("mp4a.6b") || lower.contains("mp4a.69") { return "mp3" }
+        if lower.contains("mp4a") { return "aac" }
+        if lower.contains("ec-3") { return "ec3" }
+        if lower.contains("ac-3") { return "ac3" }
+        return "ts"
     }
 
     /// The Content-Type to send when the upstream sends none or a disguise (image/png for a segment).
@@ -36,7 +63,28 @@ public enum MediaExtension {
         case "mp3": "audio/mpeg"
         case "vtt", "webvtt", "cmft": "text/vtt"
         case "json": "application/json"
+        case "m3u8": ProxyReply.playlistContentType
+        case "jpg", "jpeg": "image/jpeg"
+        case "png": "image/png"
+        case "webp": "image/webp"
         default: "application/octet-stream"
         }
+    }
+
+    /// The type a segment's first bytes show, for bodies whose upstream type is a disguise: MPEG-TS sync
+    /// bytes, an ISO BMFF box, ADTS or ID3 (packed audio), AC-3, WebVTT. Nil when they show none of these.
+    public static func sniff(_ bytes: some Collection<UInt8>) -> String? {
+        let head = Array(bytes.prefix(12))
+        guard head.count >= 4 else { return nil }
+        if head[0] == 0x47, bytes.count < 189 || Array(bytes.prefix(189))[188] == 0x47 { return "video/mp2t" }
+        if head.count >= 8 {
+            let box = String(decoding: head[4..<8], as: UTF8.self)
+            if ["ftyp", "styp", "moof", "moov", "sidx", "emsg", "prft"].contains(box) { return "video/mp4" }
+        }
+        if head[0] == 0x49, head[1] == 0x44, head[2] == 0x33 { return "audio/aac" }  // "ID3": packed audio's timestamp
+        if head[0] == 0xFF, head[1] & 0xF6 == 0xF0 { return "audio/aac" }  // ADTS sync word, layer 0
+        if head[0] == 0x0B, head[1] == 0x77 { return "audio/ac3" }
+        if head.starts(with: Array("WEBVTT".utf8)) || head.starts(with: [0xEF, 0xBB, 0xBF, 0x57]) { return "text/vtt" }
+        return nil
     }
 }

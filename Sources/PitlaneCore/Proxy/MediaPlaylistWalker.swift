@@ -56,6 +56,14 @@ public enum MediaPlaylistWalker {
                                 line: position, kind: isMap ? .map : .part, msn: msn, part: isMap ? nil : partIndex, uri: uri,
                                 attribute: "URI"))
                     }
+                case "EXT-X-DATERANGE":
+                    // Interstitials (HLS 2nd ed. Appendix D): a playlist and an asset list the player loads.
+                    let attributes = tag.attributes
+                    for (attribute, kind) in [("X-ASSET-URI", ResourceKind.asset), ("X-ASSET-LIST", .assetList)] {
+                        if let uri = attributes[attribute] {
+                            references.append(MediaReference(line: position, kind: kind, msn: msn, uri: uri, attribute: attribute))
+                        }
+                    }
                 case "EXT-X-RENDITION-REPORT":
                     if let uri = tag.attributes["URI"] {
                         references.append(
@@ -83,7 +91,7 @@ public enum MediaPlaylistWalker {
         case .map, .key:
             // The key or map in effect for the segment: the last one declared at or before it.
             return candidates.last { $0.msn <= msn }?.uri
-        case .data:
+        case .data, .asset, .assetList:
             return nil
         }
     }

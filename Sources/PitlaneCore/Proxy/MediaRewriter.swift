@@ -6,55 +6,79 @@ import Foundation
 public struct MediaRewriter: Sendable {
     public let stream: String
     public let variant: String
-    public let isSubtitles: Bool
+    public let context: MediaContext
     public let signer: HandleSigner
+    /// Told about every URI that could not be resolved and was dropped (the proxy logs it).
+    let report: @Sendable (String) -> Void
 
-    public init(stream: String, variant: String, isSubtitles: Bool, signer: HandleSigner) {
+    public init(
+        stream: String, variant: String, context: MediaContext = .video, signer: HandleSigner,
+        report: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.stream = stream
         self.variant = variant
-        self.isSubtitles = isSubtitles
+        self.context = context
         self.signer = signer
+        self.report = report
     }
 
     /// - Parameter variantKeyFor: resolves another media playlist's upstream URL to its variant key (for
     ///   rendition reports); a report it cannot resolve is dropped rather than leak an upstream URL.
+    ///
+    /// A URI that cannot be resolved never reaches the player: a tag carrying one is dropped, and a
+    /// segment line becomes a gap (`EXT-X-GAP` and a placeholder), so later segments keep their numbers.
     public func rewrite(_ media: Playlist, baseURL: URL, variantKeyFor: (URL) -> String? = { _ in nil }) -> Playlist {
         var lines = media.lines
         let hasMap = media.lines.contains { if case .tag(let tag) = $0 { tag.name == "EXT-X-MAP" } else { false } }
+        let references = MediaPlaylistWalker.references(in: media)
+        // Resources that share one URI share one handle, signed with the position of the last of them: the
+        // one a sliding window keeps longest, so it can still be found after a refresh.
+        var lastPosition: [String: Int] = [:]
+        for reference in references where !reference.isRenditionReport {
+            guard let upstream = URIResolver.fetchable(reference.uri, against: baseURL) else { continue }
+            lastPosition[upstream.absoluteString + "|" + reference.kind.rawValue] = reference.msn
+        }
         var handles: [String: String] = [:]
         var dropped: Set<Int> = []
-        for reference in MediaPlaylistWalker.references(in: media) {
-            guard let upstream = URIResolver.resolve(reference.uri, against: baseURL) else {
-                dropped.insert(reference.line)
+        var gaps: Set<Int> = []
+        for reference in references {
+            guard let upstream = URIResolver.fetchable(reference.uri, against: baseURL) else {
+                report("dropped a URI that cannot be resolved (line \(reference.line + 1), \(reference.attribute ?? "segment"))")
+                if reference.attribute == nil { gaps.insert(reference.line) } else { dropped.insert(reference.line) }
                 continue
             }
             let replacement: String
+            let shared = upstream.absoluteString + "|" + reference.kind.rawValue
             if reference.isRenditionReport {
                 guard let key = variantKeyFor(upstream) else {
                     dropped.insert(reference.line)
                     continue
                 }
                 replacement = "\(key).m3u8"
-            } else if let existing = handles[upstream.absoluteString + "|" + reference.kind.rawValue] {
+            } else if let existing = handles[shared] {
                 replacement = existing
             } else {
                 let handle = ResourceHandle(
-                    stream: stream, kind: reference.kind, url: upstream.absoluteString, variant: variant, msn: reference.msn,
-                    part: reference.part)
-                let ext = MediaExtension.choose(kind: reference.kind, url: upstream, playlistHasMap: hasMap, isSubtitles: isSubtitles)
+                    stream: stream, kind: reference.kind, url: upstream.absoluteString, variant: variant,
+                    msn: reference.kind == .segment ? lastPosition[shared] ?? reference.msn : reference.msn, part: reference.part)
+                let ext = MediaExtension.choose(kind: reference.kind, url: upstream, playlistHasMap: hasMap, context: context)
                 replacement = "../s/\(signer.sign(handle)).\(ext)"
-                handles[upstream.absoluteString + "|" + reference.kind.rawValue] = replacement
+                handles[shared] = replacement
             }
             lines[reference.line] = Self.replacing(lines[reference.line], attribute: reference.attribute, with: replacement)
         }
         Self.makeByteRangesExplicit(&lines, baseURL: baseURL)
-        let kept = lines.enumerated().filter { !dropped.contains($0.offset) || Self.isSegmentURI($0.element) }.map(\.element)
+        var kept: [PlaylistLine] = []
+        kept.reserveCapacity(lines.count + gaps.count)
+        for (position, line) in lines.enumerated() {
+            if gaps.contains(position) {
+                kept.append(.tag(Tag(name: "EXT-X-GAP", value: nil)))
+                kept.append(.uri("../s/gap.ts"))
+            } else if !dropped.contains(position) {
+                kept.append(line)
+            }
+        }
         return Playlist(kind: .media, lines: kept)
-    }
-
-    private static func isSegmentURI(_ line: PlaylistLine) -> Bool {
-        if case .uri = line { return true }
-        return false
     }
 
     private static func replacing(_ line: PlaylistLine, attribute: String?, with uri: String) -> PlaylistLine {

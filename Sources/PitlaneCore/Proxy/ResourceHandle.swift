@@ -8,6 +8,10 @@ public enum ResourceKind: String, Sendable, Codable, Equatable {
     case map = "m"
     case key = "k"
     case data = "d"
+    /// An interstitial's playlist (EXT-X-DATERANGE `X-ASSET-URI`): served rewritten, never relayed raw.
+    case asset = "a"
+    /// An interstitial's asset list (EXT-X-DATERANGE `X-ASSET-LIST`, JSON): served with its URIs rewritten.
+    case assetList = "l"
 }
 
 /// The signed content of `/hls/{stream}/s/{handle}.{ext}`: the upstream URL and its position in the stream,

@@ -93,6 +93,18 @@ public struct UpstreamBody: AsyncSequence, Sendable {
 
     public static var empty: UpstreamBody { UpstreamBody(bytes: []) }
 
+    private init(iterator: @escaping @Sendable () -> AsyncIterator) {
+        makeIterator = iterator
+    }
+
+    /// Reads the first chunk (to tell what the body is) and returns it with a body that still yields every
+    /// byte, the first chunk included. The returned body can be read once.
+    public func peekingFirstChunk() async throws -> (first: ByteBuffer?, body: UpstreamBody) {
+        let box = PeekedIterator(makeAsyncIterator())
+        let first = try await box.peek()
+        return (first, UpstreamBody(iterator: { AsyncIterator { try await box.next() } }))
+    }
+
     public func makeAsyncIterator() -> AsyncIterator {
         makeIterator()
     }
@@ -120,6 +132,28 @@ private final class IteratorBox<Base: AsyncIteratorProtocol>: @unchecked Sendabl
     var base: Base
     init(_ base: Base) { self.base = base }
     func next() async throws -> ByteBuffer? { try await base.next() }
+}
+
+private final class PeekedIterator: @unchecked Sendable {
+    private var base: UpstreamBody.AsyncIterator
+    private var first: ByteBuffer?
+    private var peeked = false
+
+    init(_ base: UpstreamBody.AsyncIterator) { self.base = base }
+
+    func peek() async throws -> ByteBuffer? {
+        first = try await base.next()
+        peeked = true
+        return first
+    }
+
+    func next() async throws -> ByteBuffer? {
+        if peeked, let chunk = first {
+            first = nil
+            return chunk
+        }
+        return try await base.next()
+    }
 }
 
 private final class OnceBox: @unchecked Sendable {

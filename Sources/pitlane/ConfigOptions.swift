@@ -11,6 +11,25 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .long, help: "trace, debug, info, notice, warning or error (default info, or log_level in the config).")
     var logLevel: String?
 
+    @Option(name: .long, help: ConfigOptions.nowHelp)
+    var now: String?
+
+    /// The clock the command runs on: the real one, or one shifted by `--now`.
+    func clock() throws -> any WallClock { try Self.clock(now) }
+
+    static let nowHelp: ArgumentHelp =
+        "Run as if it were this instant (ISO 8601, e.g. 2026-12-06T13:00:00Z), the clock running on from there: to rehearse a race weekend (also PITLANE_NOW)."
+
+    static func clock(_ now: String?) throws -> any WallClock {
+        guard let text = now ?? ProcessInfo.processInfo.environment["PITLANE_NOW"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            return SystemClock()
+        }
+        guard let start = try? Date(text, strategy: .iso8601) else {
+            throw Failure.usage("--now must be an ISO 8601 time such as 2026-12-06T13:00:00Z, not '\(text)'")
+        }
+        return ShiftedClock(startingAt: start)
+    }
+
     func load() throws -> Configuration {
         let path = config ?? ProcessInfo.processInfo.environment["PITLANE_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
         do {

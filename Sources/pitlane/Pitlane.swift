@@ -31,18 +31,19 @@ struct Serve: AsyncParsableCommand {
     var dataDir: String?
 
     func run() async throws {
-        let (settings, logger) = try await Failure.reporting {
+        let (settings, logger, clock) = try await Failure.reporting {
             var settings = try options.load()
+            let clock = try options.clock()
             if let host { settings.server.host = host }
             if let port {
                 guard (0...65535).contains(port) else { throw Failure.usage("--port must be between 0 and 65535") }
                 settings.server.port = port
             }
             if let dataDir { settings.server.dataDir = dataDir }
-            return (settings, try options.bootstrapLogging(settings))
+            return (settings, try options.bootstrapLogging(settings), clock)
         }
         do {
-            let app = try await PitlaneApplication(configuration: settings, logger: logger).makeApplication()
+            let app = try await PitlaneApplication(configuration: settings, clock: clock, logger: logger).makeApplication()
             try await app.runService()
         } catch {
             logger.critical("Pitlane stopped: \(error)")

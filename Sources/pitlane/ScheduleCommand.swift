@@ -17,11 +17,15 @@ struct ScheduleCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Where `pitlane serve` keeps its data, for a calendar it refreshed (default ~/.local/share/pitlane).")
     var dataDir: String?
 
+    @Option(name: .long, help: ConfigOptions.nowHelp)
+    var now: String?
+
     func run() async throws {
+        let wallClock = try await Failure.reporting { try ConfigOptions.clock(self.now) }
         let directory = dataDir ?? PitlaneApplication.defaultDataDir()
         let path = directory + "/catalogue.sqlite"
         let store = FileManager.default.fileExists(atPath: path) ? try? SQLiteCatalogueStore(path: path) : nil
-        let schedule = ScheduleService(client: nil, store: store, clock: SystemClock())
+        let schedule = ScheduleService(client: nil, store: store, clock: wallClock)
         let fallbackYear = await schedule.currentYear()
         let year = season ?? fallbackYear
         guard let chosen = await schedule.season(year) else {

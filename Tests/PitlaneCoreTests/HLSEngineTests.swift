@@ -24,7 +24,9 @@ struct HLSEngineTests {
 
     static func handles(_ text: String) -> [String] {
         let pattern = try! NSRegularExpression(pattern: "([A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+)\\.(m3u8|json|ts|aac|m4s|mp4)")
-        return pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).map { String(text[Range($0.range(at: 1), in: text)!]) }
+        return pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).map {
+            String(text[Range($0.range(at: 1), in: text)!])
+        }
     }
 
     @Test func interstitialPlaylistsAndAssetListsAreServedRewritten() async throws {
@@ -52,7 +54,8 @@ struct HLSEngineTests {
             case "/break/720.m3u8":
                 return .init(status: 200, body: "#EXTM3U\n#EXT-X-TARGETDURATION:5\n#EXTINF:5,\nad1.ts?token=\(token)\n#EXT-X-ENDLIST\n")
             case "/ads/list.json":
-                return .init(status: 200, body: #"{"ASSETS": [{"URI": "https://ads.example.com/break.m3u8?token=\#(token)", "DURATION": 5}]}"#)
+                return .init(
+                    status: 200, body: #"{"ASSETS": [{"URI": "https://ads.example.com/break.m3u8?token=\#(token)", "DURATION": 5}]}"#)
             default:
                 return nil
             }
@@ -60,20 +63,23 @@ struct HLSEngineTests {
         let key = try await harness.variantPath()
         let media = try await ProxyHarness.text(harness.proxy.variant(stream: harness.streamID, key: key))
         #expect(!media.contains("ads.example.com") && !media.contains("/ads/list.json"))
-        let asset = try #require(media.split(separator: "\n").first { $0.contains("X-ASSET-URI") }.flatMap { Self.handles(String($0)).first })
+        let asset = try #require(
+            media.split(separator: "\n").first { $0.contains("X-ASSET-URI") }.flatMap { Self.handles(String($0)).first })
         let assetMaster = await harness.proxy.resource(stream: harness.streamID, token: asset, ext: "m3u8", range: nil)
         #expect(assetMaster.status == 200)
         #expect(assetMaster.headers.value(for: "Content-Type") == "application/vnd.apple.mpegurl")
         let masterText = try await ProxyHarness.text(assetMaster)
         #expect(masterText.hasPrefix("#EXTM3U") && !masterText.contains("example.com"), "\(masterText)")
         let assetMedia = try #require(Self.handles(masterText).first)
-        let mediaText = try await ProxyHarness.text(harness.proxy.resource(stream: harness.streamID, token: assetMedia, ext: "m3u8", range: nil))
+        let mediaText = try await ProxyHarness.text(
+            harness.proxy.resource(stream: harness.streamID, token: assetMedia, ext: "m3u8", range: nil))
         #expect(mediaText.contains("#EXT-X-ENDLIST") && !mediaText.contains("example.com"), "\(mediaText)")
         let adSegment = try #require(Self.handles(mediaText).first)
         let ad = await harness.proxy.resource(stream: harness.streamID, token: adSegment, ext: "ts", range: nil)
         #expect(try await ProxyHarness.text(ad) == "BYTES-ad1.ts")
 
-        let list = try #require(media.split(separator: "\n").first { $0.contains("X-ASSET-LIST") }.flatMap { Self.handles(String($0)).first })
+        let list = try #require(
+            media.split(separator: "\n").first { $0.contains("X-ASSET-LIST") }.flatMap { Self.handles(String($0)).first })
         let listReply = await harness.proxy.resource(stream: harness.streamID, token: list, ext: "json", range: nil)
         #expect(listReply.status == 200 && listReply.headers.value(for: "Content-Type") == "application/json")
         let json = try await ProxyHarness.text(listReply)

@@ -24,7 +24,9 @@ struct PlaylistCorpusTests {
             let fields = line.split(separator: " ").map(String.init)
             func value(_ name: String) -> String? { fields.first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) } }
             let context: MediaContext =
-                if fields.contains("subtitles") { .subtitles } else if fields.contains("images") { .images } else if let codecs = value("audio") {
+                if fields.contains("subtitles") { .subtitles } else if fields.contains("images") {
+                    .images
+                } else if let codecs = value("audio") {
                     .audio(codecs: codecs)
                 } else { .video }
             var imported: [String: String] = [:]
@@ -63,7 +65,8 @@ struct PlaylistCorpusTests {
             var text = TestSupport.decodeHandles(rewritten.serialized(), stream: stream)
             text += "# --- index ---\n"
             for entry in index.entries {
-                text += "# \(entry.key) \(entry.kind) \(entry.upstream.absoluteString)" + (entry.codecs.map { " codecs=\($0)" } ?? "") + "\n"
+                text +=
+                    "# \(entry.key) \(entry.kind) \(entry.upstream.absoluteString)" + (entry.codecs.map { " codecs=\($0)" } ?? "") + "\n"
             }
             for (name, value) in variables.sorted(by: { $0.key < $1.key }) { text += "# variable \(name)=\(value)\n" }
             return text

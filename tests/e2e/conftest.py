@@ -22,13 +22,16 @@ def pitlane_binary() -> Path:
 
 
 class Pitlane:
-    def __init__(self, config: str):
+    def __init__(self, config: str, now: str | None = None):
+        """`now` starts Pitlane's clock at a fixed instant (`--now`), so a test that reads the calendar gives
+        the same answer on any day; leave it unset where an origin's tokens use the real time."""
         self.dir = Path(tempfile.mkdtemp(prefix="pitlane-e2e-"))
         (self.dir / "config.yaml").write_text(config)
         self.log_path = self.dir / "pitlane.log"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [str(pitlane_binary()), "serve", "--config", str(self.dir / "config.yaml"), "--port", "0", "--data-dir", str(self.dir / "data")],
+            [str(pitlane_binary()), "serve", "--config", str(self.dir / "config.yaml"), "--port", "0", "--data-dir", str(self.dir / "data")]
+            + (["--now", now] if now else []),
             stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
         )
         self.url = self._wait_for_url()
@@ -73,7 +76,11 @@ class Pitlane:
 
 @pytest.fixture
 def pitlane_demo_ttl10():
-    server = Pitlane("log_level: debug\ndemo:\n  token_ttl: 10\nschedule:\n  refresh: false   # no test reaches the internet\n")
+    # The Wednesday before the 2026 Qatar Grand Prix: the calendar has a next session whatever today is.
+    server = Pitlane(
+        "log_level: debug\ndemo:\n  token_ttl: 10\nschedule:\n  refresh: false   # no test reaches the internet\n",
+        now="2026-11-25T12:00:00Z",
+    )
     try:
         yield server
     finally:

@@ -48,7 +48,8 @@ extension HLSProxy {
         let response = try await upstream.send(request)
         guard response.status == 200 else { throw ProxyFailure.upstreamStatus(response.status) }
         let body = try await response.body.collect(upTo: Self.assetListLimit)
-        let text = try AssetListRewriter(stream: record.descriptor.id, signer: signer).rewrite(Data(body.readableBytesView), baseURL: response.url)
+        let text = try AssetListRewriter(stream: record.descriptor.id, signer: signer).rewrite(
+            Data(body.readableBytesView), baseURL: response.url)
         return ProxyReply(
             status: 200, headers: HeaderProfile(["Content-Type": "application/json", "Cache-Control": "max-age=1"]), body: .text(text))
     }

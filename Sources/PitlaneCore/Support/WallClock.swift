@@ -11,6 +11,18 @@ public struct SystemClock: WallClock {
     public func now() -> Date { Date() }
 }
 
+/// The real time, shifted so that it starts at a chosen instant and then runs on: `pitlane --now` uses it
+/// to rehearse a race weekend, and end-to-end tests to give the same answer on any day.
+public struct ShiftedClock: WallClock {
+    let offset: TimeInterval
+
+    public init(startingAt start: Date, realNow: Date = Date()) {
+        offset = start.timeIntervalSince(realNow)
+    }
+
+    public func now() -> Date { Date().addingTimeInterval(offset) }
+}
+
 /// A clock that moves only when told to: for tests.
 public final class ManualClock: WallClock, @unchecked Sendable {
     private let lock = NSLock()

@@ -5,7 +5,8 @@ import PitlaneCore
 import ServiceLifecycle
 
 /// The refresh loop as a ServiceLifecycle service: once the server is listening, asks the refresher every
-/// second which watched streams are due for fresh tokens.
+/// second which watched streams are due for fresh tokens. A tick only starts runs (each source on its own),
+/// so the loop never waits for a slow source.
 struct RefreshService: Service {
     let refresher: TokenRefresher
     let address: ServerAddress
@@ -17,7 +18,7 @@ struct RefreshService: Service {
         logger.info("refresh loop started")
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                try await Task.sleep(for: tick)
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: tick) }
             } catch {
                 return
             }

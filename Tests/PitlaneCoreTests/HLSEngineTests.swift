@@ -114,7 +114,6 @@ struct HLSEngineTests {
     @Test func sniffingTellsTheContainers() {
         #expect(MediaExtension.sniff([0x47] + Array(repeating: 0, count: 187) + [0x47]) == "video/mp2t")
         #expect(MediaExtension.sniff([0, 0, 0, 32] + Array("ftyp".utf8)) == "video/mp4")
-        #expect(MediaExtension.sniff(Array("ID3".utf8) + [4, 0, 0, 0]) == "audio/aac")
         #expect(MediaExtension.sniff([0xFF, 0xF9, 0x50, 0x80]) == "audio/aac")
         #expect(MediaExtension.sniff(Array("WEBVTT\n".utf8)) == "text/vtt")
         #expect(MediaExtension.sniff(Array("<html>".utf8)) == nil)
@@ -151,5 +150,66 @@ struct HLSEngineTests {
         let gap = await harness.proxy.resource(stream: harness.streamID, token: "gap", ext: "ts", range: nil)
         #expect(gap.status == 404)
         #expect(harness.upstream.requestCount == before)
+    }
+
+    @Test func packedAudioIsToldAfterItsID3Tag() {
+        let id3: [UInt8] = Array("ID3".utf8) + [4, 0, 0, 0, 0, 0, 5] + [1, 2, 3, 4, 5]
+        #expect(MediaExtension.sniff(id3 + [0xFF, 0xF1, 0x50, 0x80, 0x02, 0x1F]) == "audio/aac")
+        #expect(MediaExtension.sniff(id3 + [0xFF, 0xFB, 0x90, 0x64, 0x00, 0x00]) == "audio/mpeg")
+        #expect(MediaExtension.sniff(id3 + [0x0B, 0x77, 0, 0, 0, 0x40]) == "audio/ac3")
+        #expect(MediaExtension.sniff(id3 + [0x0B, 0x77, 0, 0, 0, 0x80]) == "audio/eac3")
+        #expect(MediaExtension.sniff(id3) == nil, "the frame after the tag is not in these bytes")
+    }
+
+    /// A QUERYPARAM value is often the CDN's token: it is written only into URIs Pitlane rewrites.
+    @Test func aQueryParameterVariableNeverReachesThePlayerOutsideAURI() {
+        let master = try! PlaylistParser.parse(
+            """
+            #EXTM3U
+            #EXT-X-DEFINE:QUERYPARAM="token"
+            #EXT-X-DEFINE:NAME="title",VALUE="Race"
+            #EXT-X-SESSION-DATA:DATA-ID="com.example.t",VALUE="{$token} {$title}"
+            #EXT-X-STREAM-INF:BANDWIDTH=1000
+            720.m3u8?token={$token}
+            """)
+        let resolved = PlaylistVariables.resolve(master, url: URL(string: "https://cdn.example.com/m.m3u8?token=SECRET")!).playlist
+            .serialized()
+        #expect(resolved.contains("720.m3u8?token=SECRET"))
+        #expect(resolved.contains(#"VALUE="{$token} Race""#), "\(resolved)")
+        #expect(!resolved.contains("EXT-X-DEFINE"))
+    }
+
+    @Test func aHostileExpansionIsCutOff() {
+        let long = String(repeating: "x", count: 100_000)
+        let line = String(repeating: "{$v}", count: 200)
+        let text =
+            "#EXTM3U\n#EXT-X-DEFINE:NAME=\"v\",VALUE=\"\(long)\"\n"
+            + Array(repeating: "#EXTINF:1,\n\(line)", count: 2000).joined(separator: "\n")
+        let playlist = try! PlaylistParser.parse(text)
+        let resolved = PlaylistVariables.resolve(playlist, url: URL(string: "https://cdn.example.com/x.m3u8")!).playlist
+        let size = resolved.lines.reduce(0) { $0 + $1.serialized.utf8.count }
+        #expect(size < 40 * 1024 * 1024, "\(size) bytes, not 40 GB")
+    }
+
+    @Test func aURIWithAnotherSchemeIsNeitherFetchedNorPassedOn() {
+        let media = try! PlaylistParser.parse(
+            "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-KEY:METHOD=AES-128,URI=\"ftp://keys.example.com/k\"\n#EXTINF:2,\nfile:///etc/passwd\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"skd://asset\",KEYFORMAT=\"com.apple.streamingkeydelivery\"\n#EXTINF:2,\nseg.ts\n"
+        )
+        let text = MediaRewriter(stream: "s1", variant: "v1", signer: TestSupport.signer)
+            .rewrite(media, baseURL: URL(string: "https://cdn.example.com/live/index.m3u8")!).serialized()
+        #expect(!text.contains("ftp:") && !text.contains("file:"))
+        #expect(text.contains("#EXT-X-GAP") && text.contains("skd://asset"))
+    }
+
+    /// An interstitial's segment is not the stream's: a 403 on it runs no source and relocates nothing.
+    @Test func aRejectedInterstitialSegmentIs503WithoutARun() async throws {
+        let harness = await ProxyHarness()
+        let handle = ResourceHandle(
+            stream: harness.streamID, kind: .segment, url: "https://ads.example.com/ad1.ts?token=old", variant: MediaRewriter.assetVariant,
+            msn: 0)
+        let runs = harness.extractor.runCount
+        let reply = await harness.proxy.resource(stream: harness.streamID, token: TestSupport.signer.sign(handle), ext: "ts", range: nil)
+        #expect(reply.status == 503)
+        #expect(harness.extractor.runCount == runs)
     }
 }

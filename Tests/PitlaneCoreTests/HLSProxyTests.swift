@@ -287,4 +287,18 @@ struct HoldTests {
         #expect(held.status == 200)
         #expect(try await ProxyHarness.text(held) == "BYTES-seg101.ts")
     }
+
+    /// A known-expired token and a slow source: the hold before the fetch and the one after its 403 share
+    /// one deadline, so the request is answered within one `hold_timeout`, not two.
+    @Test func oneRequestIsHeldOnceInAll() async throws {
+        let harness = await ProxyHarness(withExpiry: true, policy: RefreshPolicy(minSpacing: 0, holdTimeout: 1))
+        harness.clock.advance(by: 61)
+        harness.extractor.stall = .seconds(3)
+        harness.token = "t2"
+        let started = ContinuousClock.now
+        let reply = await harness.proxy.master(stream: harness.streamID)
+        let waited = ContinuousClock.now - started
+        #expect(reply.status == 503)
+        #expect(waited < .milliseconds(1500), "held \(waited)")
+    }
 }

@@ -206,4 +206,24 @@ struct RefreshRulesTests {
         headers = try #require(await catalog.record("src-race")?.descriptor.headers)
         #expect(headers.value(for: "Referer") == "https://configured.example/", "and still after a refresh")
     }
+
+    /// An extractor that ignores its timeout keeps running; at most two such runs of a source live at once.
+    @Test func stuckRunsDoNotPileUp() async throws {
+        let extractor = FakeExtractor([Candidate(url: url("a"), title: "Race", key: "race")])
+        let refresher = TokenRefresher(catalog: catalog, clock: clock, policy: RefreshPolicy(minSpacing: 0))
+        await refresher.register(Source(id: "src", kind: "static", timeout: .milliseconds(100), extractor: extractor))
+        extractor.stall = .seconds(2)
+        for _ in 0..<3 { await refresher.refresh(source: "src", reason: .manual) }
+        #expect(extractor.runCount == 2)
+        #expect(await refresher.allStatuses().first?.lastError?.contains("still going on") == true)
+    }
+
+    /// Plans made before the clock was set back a year are due now, not in a year.
+    @Test func aClockSetBackLeavesNoStreamWaitingAYear() async throws {
+        let extractor = FakeExtractor([Candidate(url: url("a"), title: "Race", key: "race")])
+        let refresher = await refresher(extractor)
+        clock.advance(by: -365 * 86_400)
+        await catalog.touch("src-race", now: clock.now(), lease: 600)
+        #expect(await refresher.dueSources() == ["src"])
+    }
 }

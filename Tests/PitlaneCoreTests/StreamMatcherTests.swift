@@ -58,4 +58,26 @@ struct StreamMatcherTests {
         #expect(StreamMatcher.match(stream(), in: candidates) == nil)
         #expect(StreamMatcher.match(stream(), in: []) == nil)
     }
+
+    /// Two "Race 1080p" streams (two cameras) and one fresh result: the title fits both, so it decides
+    /// nothing; the path says which camera it is.
+    @Test func aTitleThatFitsTwoStreamsDecidesNothing() {
+        let cam1 = StreamDescriptor(
+            id: "cam1", source: "src", title: "Race", quality: "1080p", upstream: URL(string: "https://a.example.com/cam1.m3u8?t=1")!)
+        let cam2 = StreamDescriptor(
+            id: "cam2", source: "src", title: "Race", quality: "1080p", upstream: URL(string: "https://a.example.com/cam2.m3u8?t=1")!)
+        let matches = StreamMatcher.assign([cam1, cam2], in: [candidate("https://a.example.com/cam2.m3u8?t=2")])
+        #expect(matches["cam2"]?.rule == .hostAndPath)
+        #expect(matches["cam1"] == nil)
+    }
+
+    /// The single-result rule is for a source with a single stream: with two, a lone new result is a new
+    /// stream, not either of them.
+    @Test func theSingleResultRuleNeedsASingleStream() {
+        let race = stream(title: "Race", url: "https://a.example.com/race.m3u8")
+        var onboard = stream(title: "Onboard", url: "https://a.example.com/onboard.m3u8")
+        onboard.id = "onboard"
+        let matches = StreamMatcher.assign([race, onboard], in: [candidate("https://a.example.com/pre.m3u8", title: "Pre-race")])
+        #expect(matches.isEmpty)
+    }
 }

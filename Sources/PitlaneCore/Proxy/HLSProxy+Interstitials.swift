@@ -36,7 +36,7 @@ extension HLSProxy {
             let rewriter = MasterRewriter(stream: id, signer: signer, layout: .asset, report: reporter(id))
             return .playlist(rewriter.rewrite(playlist, baseURL: finalURL).playlist)
         case .media:
-            let rewriter = MediaRewriter(stream: id, variant: "asset", signer: signer, report: reporter(id))
+            let rewriter = MediaRewriter(stream: id, variant: MediaRewriter.assetVariant, signer: signer, report: reporter(id))
             return .playlist(rewriter.rewrite(playlist, baseURL: finalURL))
         }
     }

@@ -45,8 +45,9 @@ public final class HLSProxy: Sendable {
     /// `/hls/{stream}/master.m3u8`
     public func master(stream id: String) async -> ProxyReply {
         do {
-            let record = try await activeRecord(id)
-            let (fetched, finalURL, used) = try await fetchWithRefresh(id, initial: record) { $0.descriptor.upstream }
+            let hold = Hold(limit: policy.holdTimeout)
+            let record = try await activeRecord(id, hold: hold)
+            let (fetched, finalURL, used) = try await fetchWithRefresh(id, initial: record, hold: hold) { $0.descriptor.upstream }
             let upstreamURL = used.descriptor.upstream
             let (playlist, variables) = PlaylistVariables.resolve(fetched, url: finalURL)
             switch playlist.kind {
@@ -67,9 +68,10 @@ public final class HLSProxy: Sendable {
     /// `/hls/{stream}/v/{key}.m3u8`, with LL-HLS delivery directives forwarded.
     public func variant(stream id: String, key: String, directives: [URLQueryItem] = []) async -> ProxyReply {
         do {
-            let record = try await activeRecord(id)
+            let hold = Hold(limit: policy.holdTimeout)
+            let record = try await activeRecord(id, hold: hold)
             let forwarded = directives.filter { Self.forwardedDirectives.contains($0.name) }
-            let (playlist, finalURL, index) = try await fetchVariant(id, key: key, record: record, directives: forwarded)
+            let (playlist, finalURL, index) = try await fetchVariant(id, key: key, record: record, directives: forwarded, hold: hold)
             guard playlist.kind == .media else {
                 throw ProxyFailure(status: 502, message: "the upstream variant \(key) is a master playlist, not a media playlist")
             }
@@ -105,6 +107,10 @@ public final class HLSProxy: Sendable {
                 logger.info(
                     "upstream rejected resource",
                     metadata: ["stream": "\(id)", "status": "\(response.status)", "msn": "\(handle.msn ?? -1)"])
+                guard handle.variant != MediaRewriter.assetVariant else {
+                    // An interstitial's segment: its own upstream, which no run of the stream's source refreshes.
+                    throw ProxyFailure.unavailable("the interstitial's upstream rejected it (\(response.status))")
+                }
                 (url, response) = try await recoverResource(handle, rejectedURL: url, range: range)
             }
             guard response.status == 200 || response.status == 206 else {
@@ -145,7 +151,7 @@ public final class HLSProxy: Sendable {
         let deadline = ContinuousClock.now + policy.holdTimeout
         let located = try await withinHold(until: deadline) { try? await self.relocate(handle) }
         if let located, located != rejectedURL, let record = await catalog.record(handle.stream) {
-            let response = try await sendShared(located, record: record, range: range)
+            let response = try await withinHold(until: deadline) { try await self.sendShared(located, record: record, range: range) }
             if !Self.rejectionStatuses.contains(response.status) { return (located, response) }
         }
         try await holdForRefresh(handle.stream, reason: .rejected, until: deadline)
@@ -153,7 +159,7 @@ public final class HLSProxy: Sendable {
         guard let relocated, let record = await catalog.record(handle.stream) else {
             throw ProxyFailure.unavailable("the resource is no longer in the refreshed playlist")
         }
-        let response = try await sendShared(relocated, record: record, range: range)
+        let response = try await withinHold(until: deadline) { try await self.sendShared(relocated, record: record, range: range) }
         if Self.rejectionStatuses.contains(response.status) {
             throw ProxyFailure.unavailable("the upstream still rejects the resource after a refresh (\(response.status))")
         }
@@ -187,22 +193,20 @@ public final class HLSProxy: Sendable {
     private func holdForRefresh(_ id: String, reason: TokenRefresher.Reason, until deadline: ContinuousClock.Instant) async throws {
         let refresher = self.refresher
         let found = try await withinHold(until: deadline) { await refresher.refresh(stream: id, reason: reason) }
-        guard found else {
-            let why = await catalog.record(id)?.refresh.lastError ?? "the stream's source could not be refreshed"
-            throw ProxyFailure.unavailable("the stream's source could not refresh it: \(why)")
-        }
+        // The reason stays in the log and the API: an extractor's error text is no player's business.
+        guard found else { throw ProxyFailure.unavailable("the stream's source could not refresh it (GET /api/streams/\(id) says why)") }
         await indexCache.invalidate(id)
     }
 
     // MARK: Fetching
 
     /// The stream, with its lease renewed; refreshed first when its known token expiry has passed.
-    private func activeRecord(_ id: String) async throws -> StreamRecord {
+    private func activeRecord(_ id: String, hold: Hold) async throws -> StreamRecord {
         guard let record = await catalog.record(id) else { throw ProxyFailure.unknownStream(id) }
         let now = clock.now()
         await catalog.touch(id, now: now, lease: policy.lease)
         if let expiresAt = record.refresh.expiresAt, expiresAt <= now {
-            try? await holdForRefresh(id, reason: .expired, until: ContinuousClock.now + policy.holdTimeout)
+            try? await holdForRefresh(id, reason: .expired, until: hold.deadline())
             return await catalog.record(id) ?? record
         }
         return record
@@ -211,31 +215,37 @@ public final class HLSProxy: Sendable {
     /// Fetches a playlist at the URL `pick` chooses from the stream's record; on 401/403/410, refreshes the
     /// stream (bounded by the hold timeout) and fetches once more from the fresh record.
     private func fetchWithRefresh(
-        _ id: String, initial: StreamRecord, allowRefresh: Bool = true, pick: @Sendable (StreamRecord) async throws -> URL
+        _ id: String, initial: StreamRecord, allowRefresh: Bool = true, hold: Hold,
+        pick: @escaping @Sendable (StreamRecord) async throws -> URL
     ) async throws -> (playlist: Playlist, finalURL: URL, record: StreamRecord) {
-        func attempt(_ record: StreamRecord) async throws -> (Playlist, URL)? {
+        let attempt: @Sendable (StreamRecord) async throws -> (Playlist, URL)? = { record in
             let url: URL
             do {
                 url = try await pick(record)
             } catch is Rejected {
                 return nil
             }
-            if case .success(let result) = try await fetchPlaylist(url, record: record) { return result }
+            if case .success(let result) = try await self.fetchPlaylist(url, record: record) { return result }
             return nil
         }
         if let (playlist, finalURL) = try await attempt(initial) { return (playlist, finalURL, initial) }
         guard allowRefresh else { throw ProxyFailure.unavailable("the upstream rejected the playlist") }
-        try await holdForRefresh(id, reason: .rejected, until: ContinuousClock.now + policy.holdTimeout)
+        let deadline = hold.deadline()
+        try await holdForRefresh(id, reason: .rejected, until: deadline)
         guard let fresh = await catalog.record(id) else { throw ProxyFailure.unknownStream(id) }
-        if let (playlist, finalURL) = try await attempt(fresh) { return (playlist, finalURL, fresh) }
+        if let (playlist, finalURL) = try await withinHold(until: deadline, { try await attempt(fresh) }) {
+            return (playlist, finalURL, fresh)
+        }
         throw ProxyFailure.unavailable("the upstream still rejects the playlist after a refresh")
     }
 
     private func fetchVariant(
-        _ id: String, key: String, record: StreamRecord, directives: [URLQueryItem], allowRefresh: Bool = true
+        _ id: String, key: String, record: StreamRecord, directives: [URLQueryItem], allowRefresh: Bool = true,
+        hold: Hold = Hold(limit: .zero)
     ) async throws -> (Playlist, URL, MasterIndex) {
         let box = IndexBox()
-        let (playlist, finalURL, _) = try await fetchWithRefresh(id, initial: record, allowRefresh: allowRefresh) { current in
+        let (playlist, finalURL, _) = try await fetchWithRefresh(id, initial: record, allowRefresh: allowRefresh, hold: hold) {
+            current in
             let index = try await self.index(for: current)
             box.set(index)
             guard let entry = index.entry(forKey: key) else {
@@ -356,6 +366,27 @@ public final class HLSProxy: Sendable {
         query.append(contentsOf: items)
         components.queryItems = query
         return components.url ?? url
+    }
+}
+
+/// The hold of one player request. It starts at the request's first rejection (or known expiry), and every
+/// later step of that request shares its deadline: a request is held at most `hold_timeout` in all.
+final class Hold: @unchecked Sendable {
+    private let lock = NSLock()
+    private let limit: Duration
+    private var started: ContinuousClock.Instant?
+
+    init(limit: Duration) {
+        self.limit = limit
+    }
+
+    func deadline() -> ContinuousClock.Instant {
+        lock.withLock {
+            if let started { return started + limit }
+            let now = ContinuousClock.now
+            started = now
+            return now + limit
+        }
     }
 }
 

@@ -84,7 +84,7 @@ public struct MasterRewriter: Sendable {
                 case "EXT-X-SESSION-KEY", "EXT-X-SESSION-DATA":
                     let kind: ResourceKind = tag.name == "EXT-X-SESSION-KEY" ? .key : .data
                     var attributes = tag.attributes
-                    guard let uri = attributes["URI"], URIRewriting.isFetchable(uri) else {
+                    guard let uri = attributes["URI"], !URIRewriting.passesThrough(uri) else {
                         lines.append(line)
                         continue
                     }
@@ -189,11 +189,10 @@ extension MasterRewriter {
 }
 
 enum URIRewriting {
-    /// URIs Pitlane can fetch; others (`skd://`, `data:`) are passed through for the player to handle.
-    static func isFetchable(_ uri: String) -> Bool {
+    /// URIs that are for the player itself and pass through as written: inline `data:` and FairPlay's
+    /// `skd:` key requests. Any other scheme (`ftp:`, `file:`) is neither fetched nor passed on.
+    static func passesThrough(_ uri: String) -> Bool {
         let lower = uri.lowercased()
-        if lower.hasPrefix("data:") || lower.hasPrefix("skd:") { return false }
-        guard let colon = lower.firstIndex(of: ":"), let slash = lower.firstIndex(of: "/"), colon < slash else { return true }
-        return lower.hasPrefix("http:") || lower.hasPrefix("https:")
+        return lower.hasPrefix("data:") || lower.hasPrefix("skd:")
     }
 }

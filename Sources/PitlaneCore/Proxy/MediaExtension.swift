@@ -72,19 +72,35 @@ public enum MediaExtension {
     }
 
     /// The type a segment's first bytes show, for bodies whose upstream type is a disguise: MPEG-TS sync
-    /// bytes, an ISO BMFF box, ADTS or ID3 (packed audio), AC-3, WebVTT. Nil when they show none of these.
+    /// bytes, an ISO BMFF box, packed audio (ADTS, MPEG audio, AC-3 or E-AC-3, after the ID3 timestamp tag
+    /// they start with), WebVTT. Nil when they show none of these.
     public static func sniff(_ bytes: some Collection<UInt8>) -> String? {
-        let head = Array(bytes.prefix(12))
+        let head = Array(bytes.prefix(512))
         guard head.count >= 4 else { return nil }
-        if head[0] == 0x47, bytes.count < 189 || Array(bytes.prefix(189))[188] == 0x47 { return "video/mp2t" }
+        if head[0] == 0x47, head.count < 189 || head[188] == 0x47 { return "video/mp2t" }
         if head.count >= 8 {
             let box = String(decoding: head[4..<8], as: UTF8.self)
             if ["ftyp", "styp", "moof", "moov", "sidx", "emsg", "prft"].contains(box) { return "video/mp4" }
         }
-        if head[0] == 0x49, head[1] == 0x44, head[2] == 0x33 { return "audio/aac" }  // "ID3": packed audio's timestamp
-        if head[0] == 0xFF, head[1] & 0xF6 == 0xF0 { return "audio/aac" }  // ADTS sync word, layer 0
-        if head[0] == 0x0B, head[1] == 0x77 { return "audio/ac3" }
         if head.starts(with: Array("WEBVTT".utf8)) || head.starts(with: [0xEF, 0xBB, 0xBF, 0x57]) { return "text/vtt" }
-        return nil
+        var offset = 0
+        if head.count >= 10, head[0] == 0x49, head[1] == 0x44, head[2] == 0x33 {  // "ID3": skip the tag
+            let size = head[6..<10].reduce(0) { ($0 << 7) | Int($1 & 0x7F) }
+            offset = 10 + size + (head[5] & 0x10 != 0 ? 10 : 0)
+        }
+        return packedAudio(head, at: offset)
+    }
+
+    /// The audio frame that starts at `offset`, if the bytes reach that far.
+    static func packedAudio(_ bytes: [UInt8], at offset: Int) -> String? {
+        guard offset >= 0, offset + 2 <= bytes.count else { return nil }
+        let first = bytes[offset]
+        let second = bytes[offset + 1]
+        if first == 0x0B, second == 0x77 {
+            guard offset + 6 <= bytes.count else { return nil }
+            return bytes[offset + 5] >> 3 > 10 ? "audio/eac3" : "audio/ac3"  // bsid: up to 10 AC-3, 16 E-AC-3
+        }
+        guard first == 0xFF, second & 0xE0 == 0xE0 else { return nil }
+        return (second >> 1) & 0x03 == 0 ? "audio/aac" : "audio/mpeg"  // layer 0 is ADTS; 1–3 are MPEG audio
     }
 }

@@ -38,7 +38,7 @@ public enum MediaPlaylistWalker {
                     }
                 case "EXT-X-KEY":
                     let attributes = tag.attributes
-                    if let uri = attributes["URI"], attributes["METHOD"] != "NONE", URIRewriting.isFetchable(uri) {
+                    if let uri = attributes["URI"], attributes["METHOD"] != "NONE", !URIRewriting.passesThrough(uri) {
                         references.append(MediaReference(line: position, kind: .key, msn: msn, uri: uri, attribute: "URI"))
                     }
                 case "EXT-X-PART":

@@ -4,6 +4,9 @@ import Foundation
 /// report points at its variant key. Byte ranges get explicit offsets, since resources that share one
 /// upstream URI share one handle.
 public struct MediaRewriter: Sendable {
+    /// The variant name of an interstitial's media playlists: their resources are never relocated.
+    public static let assetVariant = "asset"
+
     public let stream: String
     public let variant: String
     public let context: MediaContext

@@ -34,16 +34,16 @@ public struct RefreshPolicy: Sendable, Equatable {
     ///
     /// - Parameter unchanged: how many runs in a row handed back this same URL once it was due. Each one
     ///   doubles the pause (from `minSpacing`, capped at the interval) instead of re-running the source
-    ///   every `minSpacing`; while the token is still valid the pause never passes its expiry.
+    ///   every `minSpacing`; while the token is still valid the pause never passes the latest safe time.
     public func nextRefresh(now: Date, issuedAt: Date, expiresAt: Date?, runTime: TimeInterval, unchanged: Int = 0) -> Date {
         var next = now.addingTimeInterval(interval)
         if let expiresAt {
             let lifetime = max(0, expiresAt.timeIntervalSince(issuedAt))
-            next = min(next, issuedAt.addingTimeInterval(lifetime * lifetimeShare))
-            next = min(next, expiresAt.addingTimeInterval(-(max(0, runTime) + margin)))
+            let latest = expiresAt.addingTimeInterval(-(max(0, runTime) + margin))
+            next = min(next, issuedAt.addingTimeInterval(lifetime * lifetimeShare), latest)
             if unchanged > 0 {
                 next = max(next, now.addingTimeInterval(retryDelay(after: unchanged)))
-                if expiresAt > now { next = min(next, expiresAt) }
+                if expiresAt > now { next = min(next, max(latest, now.addingTimeInterval(minSpacing))) }
             }
         }
         return max(next, now.addingTimeInterval(minSpacing))

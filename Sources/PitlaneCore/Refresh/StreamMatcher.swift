@@ -18,8 +18,10 @@ public enum StreamMatcher {
         public var rule: Rule
     }
 
-    /// Assigns candidates to streams: keyed streams first (their claim is the strongest), then the others
-    /// in order, each from what is still unclaimed.
+    /// Assigns candidates to streams: keyed streams by their key first (their claim is the strongest),
+    /// then the others one rule at a time, strongest first. A fallback rule only pairs a stream and a
+    /// candidate that are each the only one of their side to fit it: two "Race 1080p" streams never take
+    /// a lone "Race 1080p" result by title, and the single-result rule needs a single stream too.
     public static func assign(_ streams: [StreamDescriptor], in candidates: [Candidate]) -> [String: Match] {
         var matches: [String: Match] = [:]
         var claimed: Set<Int> = []
@@ -30,12 +32,22 @@ public enum StreamMatcher {
                 claimed.insert(index)
             }
         }
-        for stream in streams where stream.key == nil {
-            let open = candidates.indices.filter { !claimed.contains($0) && candidates[$0].key == nil }
-            if let match = fallback(stream, among: open, of: candidates) {
-                matches[stream.id] = match
-                claimed.insert(match.index)
+        let unkeyed = streams.filter { $0.key == nil }
+        func pass(_ rule: Rule, _ fits: (StreamDescriptor, Candidate) -> Bool) {
+            let waiting = unkeyed.filter { matches[$0.id] == nil }
+            for stream in waiting {
+                let open = candidates.indices.filter { !claimed.contains($0) && candidates[$0].key == nil && fits(stream, candidates[$0]) }
+                guard open.count == 1 else { continue }
+                let rivals = waiting.filter { matches[$0.id] == nil && fits($0, candidates[open[0]]) }
+                guard rivals.count == 1 else { continue }
+                matches[stream.id] = Match(index: open[0], rule: rule)
+                claimed.insert(open[0])
             }
+        }
+        pass(.qualityAndTitle) { $0.title == $1.title && $0.quality == $1.quality }
+        pass(.hostAndPath) { URLIdentity($0.upstream) == URLIdentity($1.url) }
+        if candidates.count == 1, unkeyed.count == 1, matches[unkeyed[0].id] == nil, !claimed.contains(0), candidates[0].key == nil {
+            matches[unkeyed[0].id] = Match(index: 0, rule: .singleResult)
         }
         return matches
     }
@@ -43,15 +55,5 @@ public enum StreamMatcher {
     /// One stream's match on its own (no other stream competing for the candidates).
     public static func match(_ stream: StreamDescriptor, in candidates: [Candidate]) -> (candidate: Candidate, rule: Rule)? {
         assign([stream], in: candidates)[stream.id].map { (candidates[$0.index], $0.rule) }
-    }
-
-    private static func fallback(_ stream: StreamDescriptor, among open: [Int], of candidates: [Candidate]) -> Match? {
-        let byQualityTitle = open.filter { candidates[$0].title == stream.title && candidates[$0].quality == stream.quality }
-        if byQualityTitle.count == 1 { return Match(index: byQualityTitle[0], rule: .qualityAndTitle) }
-        let identity = URLIdentity(stream.upstream)
-        let byPath = open.filter { URLIdentity(candidates[$0].url) == identity }
-        if byPath.count == 1 { return Match(index: byPath[0], rule: .hostAndPath) }
-        if open.count == 1, candidates.count == 1 { return Match(index: open[0], rule: .singleResult) }
-        return nil
     }
 }

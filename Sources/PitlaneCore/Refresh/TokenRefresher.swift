@@ -30,6 +30,7 @@ public actor TokenRefresher {
     private var sourceFailures: [String: Int] = [:]
     /// Per source: the durations of its last successful runs, so refreshes are planned for its pace.
     private var runTimes: [String: [TimeInterval]] = [:]
+    private let liveRuns = LiveRuns()
 
     public init(catalog: StreamCatalog, clock: any WallClock, policy: RefreshPolicy, logger: Logger = Logger(label: "pitlane.refresh")) {
         self.catalog = catalog
@@ -91,8 +92,10 @@ public actor TokenRefresher {
     public func dueSources() async -> [String] {
         let now = clock.now()
         var due: Set<String> = []
+        // A plan further ahead than any plan can be means the clock was set back: due now, not in a year.
+        let furthest = now.addingTimeInterval(max(policy.interval, policy.minSpacing) + 1)
         for record in await catalog.all() where record.refresh.isActive(at: now) {
-            if let next = record.refresh.nextRefresh, next <= now { due.insert(record.descriptor.source) }
+            if let next = record.refresh.nextRefresh, next <= now || next > furthest { due.insert(record.descriptor.source) }
         }
         return due.sorted()
     }
@@ -139,7 +142,7 @@ public actor TokenRefresher {
         let started = clock.now()
         let context = ExtractionContext(
             now: started, http: http, headers: source.headers, allowPrivate: source.allowPrivate, requestTimeout: source.timeout)
-        let result = await Self.run(source, context: context)
+        let result = await Self.run(source, context: context, live: liveRuns)
         let now = clock.now()
         let duration = max(0, now.timeIntervalSince(started))
         statuses[source.id]?.lastRun = started
@@ -254,17 +257,44 @@ public actor TokenRefresher {
         return found
     }
 
-    /// Runs an extractor bounded by its source's timeout; every error becomes a value.
-    static func run(_ source: Source, context: ExtractionContext) async -> Result<[Candidate], ExtractionFailure> {
+    /// Runs an extractor bounded by its source's timeout; every error becomes a value. An extractor that
+    /// ignores cancellation goes on after its timeout; while two such runs of a source are still alive, no
+    /// third one starts (they would pile up, each with its connections).
+    static func run(_ source: Source, context: ExtractionContext, live: LiveRuns) async -> Result<[Candidate], ExtractionFailure> {
         let extractor = source.extractor
+        guard live.begin(source.id, limit: 2) else {
+            return .failure(ExtractionFailure(message: "its last runs are still going on after their timeout; not starting another"))
+        }
         do {
-            let candidates = try await withTimeout(source.timeout) { try await extractor.extract(context) }
+            let candidates = try await withTimeout(source.timeout) {
+                defer { live.end(source.id) }
+                return try await extractor.extract(context)
+            }
             return .success(candidates)
         } catch is TimeoutError {
             return .failure(ExtractionFailure(message: "timed out after \(source.timeout)"))
         } catch {
             return .failure(ExtractionFailure(message: "\(error)"))
         }
+    }
+}
+
+/// How many extractor runs of each source are alive, counting those a timeout gave up on.
+final class LiveRuns: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: [String: Int] = [:]
+
+    /// Counts a new run unless `limit` are alive already.
+    func begin(_ source: String, limit: Int) -> Bool {
+        lock.withLock {
+            guard counts[source, default: 0] < limit else { return false }
+            counts[source, default: 0] += 1
+            return true
+        }
+    }
+
+    func end(_ source: String) {
+        lock.withLock { counts[source] = max(0, counts[source, default: 0] - 1) }
     }
 }
 

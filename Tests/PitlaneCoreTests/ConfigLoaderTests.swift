@@ -53,7 +53,20 @@ struct ConfigLoaderTests {
         ("server: {port: eighty}", "server.port: must be a whole number"),
         ("server: {port: 70000}", "server.port: must be between 0 and 65535"),
         ("refresh: {interval: soon}", "refresh.interval: must be a number of seconds"),
-        ("refresh: {interval: 1}", "refresh.interval: must be at least 5.0 seconds"),
+        ("refresh: {interval: 1}", "refresh.interval: must be between 5 and 86400 seconds, not '1'"),
+        // Values a Duration cannot hold used to load and then crash the server (SIGILL) or its start-up.
+        ("refresh: {hold_timeout: 1e300}", "refresh.hold_timeout: must be between 1 and 60 seconds, not '1e300'"),
+        ("upstream: {timeout: 1e10}", "upstream.timeout: must be between 1 and 600 seconds"),
+        (
+            "sources: [{id: a, kind: static, timeout: 1e300s, streams: [{url: 'http://x/y', title: t}]}]",
+            "sources[0].timeout: must be between 1 and 600"
+        ),
+        ("extraction: {interval: -5m}", "extraction.interval: must be between 60 and 604800 seconds"),
+        ("sources: [{id: a, kind: static, headers: {'X-A B': c}, streams: [{url: 'http://x/y', title: t}]}]", "is not a valid header name"),
+        (
+            "sources: [{id: a, kind: static, headers: {Referer: \"a\\r\\nX-Injected: 1\"}, streams: [{url: 'http://x/y', title: t}]}]",
+            "sources[0].headers.Referer: must not contain line breaks"
+        ),
         ("demo: {enabled: maybe}", "demo.enabled: must be true or false"),
         ("secret: short", "secret: must be at least 16 characters long"),
         ("sources: {id: x}", "sources: must be a list"),
@@ -118,7 +131,7 @@ struct ConfigLoaderTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pitlane-bad-\(UUID()).yaml").path
         try "demo: {token_ttl: -1}".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(throws: ConfigError(file: path, key: "demo.token_ttl", message: "must be at least 5.0 seconds")) {
+        #expect(throws: ConfigError(file: path, key: "demo.token_ttl", message: "must be between 5 and 86400 seconds, not '-1'")) {
             try ConfigLoader.load(file: path)
         }
         #expect(throws: ConfigError.self) { try ConfigLoader.load(file: "/nonexistent/pitlane.yaml") }

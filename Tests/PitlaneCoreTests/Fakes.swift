@@ -11,6 +11,8 @@ final class FakeUpstream: UpstreamClient, @unchecked Sendable {
         var finalURL: URL? = nil
         /// A body that is not text (segments); `body` is sent when nil.
         var bytes: [UInt8]? = nil
+        /// A body that arrives as it likes (slow, endless); wins over the other two.
+        var stream: UpstreamBody? = nil
     }
 
     private let lock = NSLock()
@@ -43,7 +45,7 @@ final class FakeUpstream: UpstreamClient, @unchecked Sendable {
         let reply = try handler(request)
         return UpstreamResponse(
             status: reply.status, url: reply.finalURL ?? request.url, headers: reply.headers,
-            body: UpstreamBody(bytes: reply.bytes ?? Array(reply.body.utf8)))
+            body: reply.stream ?? UpstreamBody(bytes: reply.bytes ?? Array(reply.body.utf8)))
     }
 }
 
@@ -112,4 +114,20 @@ func eventually(within limit: Duration = .seconds(5), _ condition: @Sendable () 
         try? await Task.sleep(for: .milliseconds(20))
     }
     return await condition()
+}
+
+/// A body that sends `first` and then one byte every `interval`, forever: the hostile upstream that drips.
+func drippingBody(_ first: String, every interval: Duration) -> UpstreamBody {
+    let stream = AsyncStream<ByteBuffer> { continuation in
+        let task = Task {
+            continuation.yield(ByteBuffer(string: first))
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                continuation.yield(ByteBuffer(string: "#"))
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+    }
+    return UpstreamBody(stream)
 }

@@ -42,25 +42,29 @@ public enum ConfigLoader {
             config.logLevel = level
         }
         if let refresh = try root.optional("refresh")?.mapping(allowed: ["interval", "lease", "min_spacing", "hold_timeout"]) {
-            if let value = try refresh.optional("interval")?.seconds(min: 5) { config.refresh.interval = value }
-            if let value = try refresh.optional("lease")?.seconds(min: 5) { config.refresh.lease = value }
-            if let value = try refresh.optional("min_spacing")?.seconds(min: 0) { config.refresh.minSpacing = value }
-            if let value = try refresh.optional("hold_timeout")?.seconds(min: 1) { config.refresh.holdTimeout = value }
+            if let value = try refresh.optional("interval")?.seconds(min: 5, max: 86_400) { config.refresh.interval = value }
+            if let value = try refresh.optional("lease")?.seconds(min: 5, max: 86_400) { config.refresh.lease = value }
+            if let value = try refresh.optional("min_spacing")?.seconds(min: 0, max: 600) { config.refresh.minSpacing = value }
+            if let value = try refresh.optional("hold_timeout")?.seconds(min: 1, max: 60) { config.refresh.holdTimeout = value }
         }
         if let upstream = try root.optional("upstream")?.mapping(allowed: ["timeout", "segment_cache_mb", "segment_cache_lifetime"]) {
-            if let value = try upstream.optional("timeout")?.seconds(min: 1) { config.upstream.timeout = value }
+            if let value = try upstream.optional("timeout")?.seconds(min: 1, max: 600) { config.upstream.timeout = value }
             if let value = try upstream.optional("segment_cache_mb")?.int(in: 0...16384) {
                 config.upstream.segmentCacheBytes = value * 1024 * 1024
             }
-            if let value = try upstream.optional("segment_cache_lifetime")?.seconds(min: 0) { config.upstream.segmentCacheLifetime = value }
+            if let value = try upstream.optional("segment_cache_lifetime")?.seconds(min: 0, max: 3600) {
+                config.upstream.segmentCacheLifetime = value
+            }
         }
         if let demo = try root.optional("demo")?.mapping(allowed: ["enabled", "token_ttl"]) {
             if let value = try demo.optional("enabled")?.bool() { config.demo.enabled = value }
-            if let value = try demo.optional("token_ttl")?.seconds(min: 5) { config.demo.tokenTTL = value }
+            if let value = try demo.optional("token_ttl")?.seconds(min: 5, max: 86_400) { config.demo.tokenTTL = value }
         }
         if let extraction = try root.optional("extraction")?.mapping(allowed: ["interval", "live_interval", "validate", "concurrency"]) {
-            if let value = try extraction.optional("interval")?.seconds(min: 60) { config.extraction.interval = value }
-            if let value = try extraction.optional("live_interval")?.seconds(min: 30) { config.extraction.liveInterval = value }
+            if let value = try extraction.optional("interval")?.seconds(min: 60, max: 604_800) { config.extraction.interval = value }
+            if let value = try extraction.optional("live_interval")?.seconds(min: 30, max: 86_400) {
+                config.extraction.liveInterval = value
+            }
             if let value = try extraction.optional("validate")?.bool() { config.extraction.validate = value }
             if let value = try extraction.optional("concurrency")?.int(in: 1...32) { config.extraction.concurrency = value }
         }
@@ -70,8 +74,8 @@ public enum ConfigLoader {
             if let value = try schedule.optional("refresh")?.bool() { config.schedule.refresh = value }
             if let value = try schedule.optional("jolpica_url")?.httpURL() { config.schedule.jolpicaURL = value }
             if let value = try schedule.optional("allow_private")?.bool() { config.schedule.allowPrivate = value }
-            if let value = try schedule.optional("race_grace")?.seconds(min: 0) { config.schedule.raceGrace = value }
-            if let value = try schedule.optional("grace")?.seconds(min: 0) { config.schedule.grace = value }
+            if let value = try schedule.optional("race_grace")?.seconds(min: 0, max: 86_400) { config.schedule.raceGrace = value }
+            if let value = try schedule.optional("grace")?.seconds(min: 0, max: 86_400) { config.schedule.grace = value }
         }
         if let sources = root.optional("sources") {
             var seen: Set<String> = []
@@ -102,7 +106,7 @@ public enum ConfigLoader {
         source.title = try map.optional("title")?.string()
         if let value = try map.optional("enabled")?.bool() { source.enabled = value }
         if let value = try map.optional("allow_private")?.bool() { source.allowPrivate = value }
-        if let value = try map.optional("timeout")?.seconds(min: 1) { source.timeout = value }
+        if let value = try map.optional("timeout")?.seconds(min: 1, max: 600) { source.timeout = value }
         if let headers = map.optional("headers") {
             source.headers = HeaderProfile(try headers.stringPairs().map { .init(name: $0.0, value: $0.1) })
         }
@@ -215,7 +219,8 @@ struct Reader {
     }
 
     /// A number of seconds: `30`, `2.5`, or with a unit: `500ms`, `30s`, `4m`, `1h`.
-    func seconds(min: Double) throws(ConfigError) -> Double {
+    /// Both bounds are checked: a value a Duration cannot hold (`1e300`) is an error here, never a crash later.
+    func seconds(min: Double, max: Double) throws(ConfigError) -> Double {
         guard case .scalar(let scalar) = node else { throw fail("must be a number of seconds") }
         let text = scalar.string.trimmingCharacters(in: .whitespaces).lowercased()
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
@@ -229,8 +234,14 @@ struct Reader {
         guard let seconds = value ?? Double(text), seconds.isFinite else {
             throw fail("must be a number of seconds (like 30, 2.5, 500ms, 4m), not '\(scalar.string)'")
         }
-        guard seconds >= min else { throw fail("must be at least \(min) seconds") }
+        guard seconds >= min, seconds <= max else {
+            throw fail("must be between \(Self.shown(min)) and \(Self.shown(max)) seconds, not '\(scalar.string)'")
+        }
         return seconds
+    }
+
+    static func shown(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
     }
 
     func bool() throws(ConfigError) -> Bool {
@@ -272,6 +283,13 @@ struct Reader {
         var pairs: [(String, String)] = []
         for (key, value) in mapping {
             guard let name = key.string, case .scalar(let scalar) = value else { throw fail("header values must be strings") }
+            guard HeaderProfile.isValidName(name) else {
+                throw ConfigError(
+                    key: "\(path).\(name.debugDescription)", message: "is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)")
+            }
+            guard HeaderProfile.isValidValue(scalar.string) else {
+                throw ConfigError(key: "\(path).\(name)", message: "must not contain line breaks or control characters")
+            }
             pairs.append((name, scalar.string))
         }
         return pairs

@@ -21,4 +21,22 @@ public struct Candidate: Sendable, Equatable {
         self.headers = headers
         self.expiresAt = expiresAt
     }
+
+    /// This candidate with what came from the upstream made safe to write anywhere: a title and quality on
+    /// one line without control characters (they end up in `/playlist.m3u`, logs and the web app), at most
+    /// 200 characters, and only valid headers.
+    public func sanitized() -> Candidate {
+        var copy = self
+        copy.title = Self.oneLine(title).map { $0.isEmpty ? "Stream" : $0 } ?? "Stream"
+        copy.quality = quality.flatMap(Self.oneLine).flatMap { $0.isEmpty ? nil : $0 }
+        copy.key = key.flatMap(Self.oneLine).flatMap { $0.isEmpty ? nil : $0 }
+        copy.headers = headers.valid()
+        return copy
+    }
+
+    static func oneLine(_ text: String) -> String? {
+        let spaced = String(String.UnicodeScalarView(text.unicodeScalars.map { CharacterSet.controlCharacters.contains($0) ? " " : $0 }))
+        let collapsed = spaced.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        return String(collapsed.prefix(200))
+    }
 }

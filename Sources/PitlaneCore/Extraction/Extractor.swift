@@ -38,7 +38,7 @@ public struct ExtractionContext: Sendable {
             body: body.map { Array($0.utf8) })
         let response = try await http.send(request)
         guard response.status == 200 else { throw ExtractionError.status(response.status, URIResolver.redacted(url)) }
-        let bytes = try await response.body.collect(upTo: Self.documentLimit)
+        let bytes = try await response.body.collect(upTo: Self.documentLimit, within: requestTimeout)
         return (String(decoding: bytes.readableBytesView, as: UTF8.self), response.url)
     }
 }

@@ -60,7 +60,7 @@ public struct StreamValidator: Sendable {
     private func playlist(at url: URL, _ stream: StreamDescriptor) async throws -> (Playlist, URL) {
         let response = try await http.send(request(url, stream, range: nil))
         guard response.status == 200 else { throw Failure(reason: "\(URIResolver.redacted(url)) answered \(response.status)") }
-        let body = try await response.body.collect(upTo: HLSProxy.playlistLimit)
+        let body = try await response.body.collect(upTo: HLSProxy.playlistLimit, within: timeout)
         do {
             return (try PlaylistParser.parse(body.readableBytesView), response.url)
         } catch {

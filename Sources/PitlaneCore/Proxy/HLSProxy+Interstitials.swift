@@ -47,7 +47,7 @@ extension HLSProxy {
             url: url, headers: record.descriptor.headers, allowPrivate: record.descriptor.allowPrivate, timeout: requestTimeout)
         let response = try await upstream.send(request)
         guard response.status == 200 else { throw ProxyFailure.upstreamStatus(response.status) }
-        let body = try await response.body.collect(upTo: Self.assetListLimit)
+        let body = try await response.body.collect(upTo: Self.assetListLimit, within: requestTimeout)
         let text = try AssetListRewriter(stream: record.descriptor.id, signer: signer).rewrite(
             Data(body.readableBytesView), baseURL: response.url)
         return ProxyReply(

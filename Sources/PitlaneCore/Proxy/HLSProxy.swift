@@ -291,7 +291,7 @@ public final class HLSProxy: Sendable {
         guard response.status == 200 else {
             throw ProxyFailure(status: 502, message: "upstream answered \(response.status) for the playlist")
         }
-        let body = try await response.body.collect(upTo: Self.playlistLimit)
+        let body = try await response.body.collect(upTo: Self.playlistLimit, within: requestTimeout)
         do {
             return .success((try PlaylistParser.parse(body.readableBytesView), response.url))
         } catch {

@@ -117,6 +117,16 @@ public struct UpstreamBody: AsyncSequence, Sendable {
         }
     }
 
+    /// Reads the whole body within `deadline`, refusing more than `limit` bytes: a body that drips one byte
+    /// a second fails with `UpstreamError.timeout` (504) instead of holding its request for hours.
+    public func collect(upTo limit: Int, within deadline: Duration) async throws -> ByteBuffer {
+        do {
+            return try await withTimeout(deadline) { try await self.collect(upTo: limit) }
+        } catch is TimeoutError {
+            throw UpstreamError.timeout
+        }
+    }
+
     /// Reads the whole body, refusing more than `limit` bytes (playlists are small; a huge one is an error).
     public func collect(upTo limit: Int) async throws -> ByteBuffer {
         var collected = ByteBuffer()

@@ -20,7 +20,8 @@ public struct RefreshPolicy: Sendable, Equatable {
         self.interval = interval
         self.lease = lease
         self.minSpacing = minSpacing
-        self.holdTimeout = .seconds(holdTimeout)
+        // Bounded here too (the loader allows 1–60 s): a Duration cannot hold 1e300 seconds and traps.
+        self.holdTimeout = .seconds(min(max(holdTimeout.isFinite ? holdTimeout : 8, 0), 3600))
         self.lifetimeShare = lifetimeShare
     }
 

@@ -268,7 +268,7 @@ public actor TokenRefresher {
         do {
             let candidates = try await withTimeout(source.timeout) {
                 defer { live.end(source.id) }
-                return try await extractor.extract(context)
+                return try await extractor.extract(context).map { $0.sanitized() }
             }
             return .success(candidates)
         } catch is TimeoutError {

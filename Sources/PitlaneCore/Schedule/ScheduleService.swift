@@ -151,7 +151,7 @@ public struct JolpicaClient: Sendable {
             throw ScheduleError.unavailable("Jolpica's rate limit was reached\(wait)")
         }
         guard response.status == 200 else { throw ScheduleError.unavailable("Jolpica answered \(response.status)") }
-        let body = try await response.body.collect(upTo: 4 * 1024 * 1024)
+        let body = try await response.body.collect(upTo: 4 * 1024 * 1024, within: .seconds(15))
         return try JolpicaParser.parse(Data(body.readableBytesView))
     }
 }

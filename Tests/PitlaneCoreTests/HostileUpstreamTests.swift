@@ -62,4 +62,19 @@ struct HostileUpstreamTests {
         #expect(RefreshPolicy(holdTimeout: 1e300).holdTimeout == .seconds(3600))
         #expect(RefreshPolicy(holdTimeout: .infinity).holdTimeout == .seconds(8))
     }
+
+    /// An encoding the upstream client does not decode (br) is relayed with its header, never stripped.
+    @Test func anUndecodedEncodingIsRelayedWithItsHeader() async throws {
+        let harness = await HLSEngineTests.harness { path, _ in
+            path == "/live/seg100.ts"
+                ? .init(
+                    status: 200, body: "", headers: HeaderProfile(["Content-Type": "video/mp2t", "Content-Encoding": "br"]),
+                    bytes: [1, 2, 3])
+                : nil
+        }
+        let key = try await harness.variantPath()
+        let segments = try await harness.segmentTokens(key: key)
+        let reply = await harness.proxy.resource(stream: harness.streamID, token: segments[0], ext: "ts", range: nil)
+        #expect(reply.headers.value(for: "Content-Encoding") == "br")
+    }
 }

@@ -134,6 +134,18 @@ final class FixtureOrigin: @unchecked Sendable {
             self.record(request)
             return Response(status: .found, headers: [.location: request.uri.queryParameters.get("to") ?? "/"])
         }
+        router.get("gzip/:file") { request, context -> Response in
+            self.record(request)
+            let playlist = try context.parameters.require("file").hasSuffix(".m3u8")
+            let bytes = Data(base64Encoded: playlist ? Self.gzippedPlaylist : Self.gzippedSegment)!
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: playlist ? "application/vnd.apple.mpegurl" : "video/mp2t", .contentEncoding: "gzip",
+                    .contentLength: "\(bytes.count)",
+                ],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
         router.get("echo") { request, _ -> Response in
             self.record(request)
             return Self.plain(.ok, "echo")
@@ -158,6 +170,12 @@ final class FixtureOrigin: @unchecked Sendable {
             Self.html("<html><body>502 Bad Gateway</body></html>")
         }
     }
+
+    /// gzip of a small media playlist and of 16 KiB of bytes 0…255 repeated (made with Python's gzip, mtime 0).
+    static let gzippedPlaylist =
+        "H4sIAAAAAAACA1N2jQjxNQ7lUgbSuhG6IY5B7q4hLqFBjiGe/n5WRjBxX1cXT0fdYNfAUFc/Z1crEwOwhKefm5WRDldxarqJgV5JMRcAmmHLkE0AAAA="
+    static let gzippedSegment =
+        "H4sIAAAAAAACA+3P1yIQAAAFUEIZSWRmZq/sLSNJZvYq2auMEErITKWMUBSypWETKXs2zKZRsmU17BW/0cM9f3AICPcQEZPs3UdKRk6xn/IA1UFqmkO0dPQMjEyHmVlY2dg5jnBycfPw8vELCAoJHxURFROXkJSSlpGVk1dQPKakrKJ6XO2E+kmNU5pa2jq6eqf1DQyNjE1MzcwtLM+ctTpnbWNrZ+/g6OTs4nr+gpu7h+dFL2+fS75+/pevBFwNDAq+FhIaFh4ReT3qxs1b0bfvxMTGxd9NSEy6dz855cHD1LT0RxmZWdk5uXn5jwuePH32vLCouKS0rLyi8kVV9cuaV69r6+obGpuaW1rb2jvevH33vrOru6e378PHT5+/fO0fGBz69n34x8jo2PjE5NT0z5nZufmFX7///F1cWl5ZXVvf2Nza/rdDgD/++OOPP/74448//vjjjz/++OOPP/74448//vjjjz/++OOPP/74448//vjjjz/++OOPP/74448//vjjjz/++OOPP/74448//vjjjz/+/8F/F/AiF+gAQAAA"
 
     static func html(_ text: String) -> Response {
         Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: .init(string: text)))

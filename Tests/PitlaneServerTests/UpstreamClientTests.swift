@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import PitlaneCore
 import PitlaneServer
 import ServiceLifecycle
@@ -67,6 +68,29 @@ struct UpstreamClientTests {
             #expect(arrived.headers[.cookie] == nil, "no Cookie for another origin")
             #expect(arrived.headers[.authorization] == nil, "no Authorization for another origin")
             #expect(arrived.headers[.referer] == "https://site.example/", "other headers still go")
+        }
+    }
+
+    /// An upstream that gzips unasked: the body arrives decoded, without its encoding or compressed length
+    /// (relaying compressed bytes without Content-Encoding was corrupt for the player).
+    @Test func aGzippedBodyArrivesDecodedWithoutItsEncodingHeaders() async throws {
+        try await Self.withTwoOrigins { _, one, _, _ in
+            let client = HTTPUpstreamClient()
+            do {
+                let segment = try await client.send(
+                    UpstreamRequest(url: URL(string: one.absoluteString + "gzip/seg.ts")!, headers: .init(), allowPrivate: true))
+                let bytes = try await segment.body.collect(upTo: 1 << 20)
+                #expect(Array(buffer: bytes) == Array((0..<64).map { _ in (0...255).map(UInt8.init) }.joined()))
+                #expect(segment.headers.value(for: "Content-Encoding") == nil && segment.headers.value(for: "Content-Length") == nil)
+                let playlist = try await client.send(
+                    UpstreamRequest(url: URL(string: one.absoluteString + "gzip/index.m3u8")!, headers: .init(), allowPrivate: true))
+                let text = String(buffer: try await playlist.body.collect(upTo: 1 << 20))
+                #expect(text.hasPrefix("#EXTM3U\n") && text.contains("seg40.ts"))
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
+            try await client.shutdown()
         }
     }
 

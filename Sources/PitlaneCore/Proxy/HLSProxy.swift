@@ -332,7 +332,8 @@ public final class HLSProxy: Sendable {
         if sniffed == "video/mp4", byExtension.hasPrefix("audio/") { type = "audio/mp4" }
         if let upstreamType, Self.tellsTheType(upstreamType) { type = upstreamType }
         headers.headers.append(.init(name: "Content-Type", value: type))
-        for name in ["Content-Length", "Content-Range", "Accept-Ranges", "Last-Modified", "ETag"] {
+        // An encoding the upstream client did not decode goes with the bytes it describes.
+        for name in ["Content-Encoding", "Content-Length", "Content-Range", "Accept-Ranges", "Last-Modified", "ETag"] {
             if let value = upstream.value(for: name) { headers.headers.append(.init(name: name, value: value)) }
         }
         return headers

@@ -14,6 +14,8 @@ public final class HTTPUpstreamClient: UpstreamClient {
 
     let client: HTTPClient
     let logger: Logger
+    /// The encodings AsyncHTTPClient decodes; others (br, zstd) are relayed with their header.
+    static let decodedEncodings: Set<String> = ["gzip", "deflate", "x-gzip"]
 
     public init(readTimeout: Duration = .seconds(20), logger: Logger = Logger(label: "pitlane.upstream")) {
         var configuration = HTTPClient.Configuration(
@@ -21,7 +23,10 @@ public final class HTTPUpstreamClient: UpstreamClient {
             timeout: .init(connect: .seconds(5), read: TimeAmount(readTimeout)),
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
         )
-        configuration.decompression = .disabled
+        // An upstream that gzips although nobody asked it to: decode (at most 64 MiB a body, so no zip
+        // bomb), since a playlist must be parsed and a player must not get compressed bytes without their
+        // Content-Encoding.
+        configuration.decompression = .enabled(limit: .size(64 * 1024 * 1024))
         configuration.httpVersion = .automatic
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.logger = logger
@@ -74,7 +79,12 @@ public final class HTTPUpstreamClient: UpstreamClient {
                 continue
             }
             var received = HeaderProfile()
-            for header in response.headers { received.headers.append(.init(name: header.name, value: header.value)) }
+            let decoded = response.headers[canonicalForm: "Content-Encoding"].contains { Self.decodedEncodings.contains($0.lowercased()) }
+            for header in response.headers {
+                // A body the client decoded no longer has its encoding or its (compressed) length.
+                if decoded, ["content-encoding", "content-length"].contains(header.name.lowercased()) { continue }
+                received.headers.append(.init(name: header.name, value: header.value))
+            }
             return UpstreamResponse(status: Int(response.status.code), url: url, headers: received, body: UpstreamBody(response.body))
         }
         throw UpstreamError.tooManyRedirects

@@ -55,6 +55,33 @@ struct PlaylistCorpusTests {
         #expect(output == expected)
     }
 
+    /// Serializing is the identity on what the parser keeps: a second parse gives the same playlist.
+    @Test(arguments: cases)
+    func serializingIsStable(_ testCase: Case) throws {
+        let playlist = try PlaylistParser.parse(try Data(contentsOf: Self.folder.appendingPathComponent(testCase.name + ".m3u8")))
+        #expect(try PlaylistParser.parse(playlist.serialized()) == playlist)
+    }
+
+    /// Whatever the input, the rewritten playlist names no upstream: every http(s) URI became a handle or
+    /// was dropped (only `data:` and `skd:` pass through).
+    @Test(arguments: cases)
+    func rewritingLeavesNoUpstreamURI(_ testCase: Case) throws {
+        let fetched = try PlaylistParser.parse(try Data(contentsOf: Self.folder.appendingPathComponent(testCase.name + ".m3u8")))
+        let (playlist, _) = PlaylistVariables.resolve(fetched, url: testCase.base, imported: testCase.imported)
+        let output: String
+        switch playlist.kind {
+        case .master:
+            output = MasterRewriter(stream: "s1", signer: TestSupport.signer).rewrite(playlist, baseURL: testCase.base).playlist
+                .serialized()
+        case .media:
+            output = MediaRewriter(stream: "s1", variant: "v1", context: testCase.context, signer: TestSupport.signer)
+                .rewrite(playlist, baseURL: testCase.base).serialized()
+        }
+        let host = testCase.base.host ?? "-"
+        #expect(!output.lowercased().contains("http://") && !output.lowercased().contains("https://"), "\(output)")
+        #expect(!output.contains(host))
+    }
+
     /// What the proxy does with a fetched playlist: variables substituted, then rewritten.
     static func render(_ fetched: Playlist, _ testCase: Case) -> String {
         let stream = "s1"

@@ -77,4 +77,55 @@ struct HostileUpstreamTests {
         let reply = await harness.proxy.resource(stream: harness.streamID, token: segments[0], ext: "ts", range: nil)
         #expect(reply.headers.value(for: "Content-Encoding") == "br")
     }
+
+    /// An upstream that ignores `Range` sends the whole segment with 200: the player still gets the 206 it
+    /// asked for, with exactly its bytes.
+    @Test func aRangeTheUpstreamIgnoredIsAnsweredAs206() async throws {
+        let bytes = (0..<10_000).map { UInt8(truncatingIfNeeded: $0) }
+        let harness = await HLSEngineTests.harness { path, _ in
+            path == "/live/seg100.ts"
+                ? .init(
+                    status: 200, body: "", headers: HeaderProfile(["Content-Type": "video/mp2t", "Content-Length": "10000"]),
+                    stream: UpstreamBody(ChunkedBytes(bytes: bytes, chunk: 1500)))
+                : nil
+        }
+        let key = try await harness.variantPath()
+        let segments = try await harness.segmentTokens(key: key)
+        for (header, first, last) in [("bytes=2000-4999", 2000, 4999), ("bytes=9000-", 9000, 9999), ("bytes=-100", 9900, 9999)] {
+            let reply = await harness.proxy.resource(stream: harness.streamID, token: segments[0], ext: "ts", range: header)
+            #expect(reply.status == 206)
+            #expect(reply.headers.value(for: "Content-Range") == "bytes \(first)-\(last)/10000")
+            #expect(reply.headers.value(for: "Content-Length") == String(last - first + 1))
+            guard case .stream(let body) = reply.body else { throw HLSEngineTests.HarnessError.unexpected("a body") }
+            #expect(Array(buffer: try await body.collect(upTo: 1 << 20)) == Array(bytes[first...last]), "\(header)")
+        }
+    }
+
+    @Test func rangesThatCannotBeSlicedAreLeftWhole() {
+        #expect(ByteRange.parse("bytes=0-1,5-6", length: 10) == nil)
+        #expect(ByteRange.parse("bytes=20-30", length: 10) == nil)
+        #expect(ByteRange.parse("items=0-1", length: 10) == nil)
+        #expect(ByteRange.parse("bytes=5-2", length: 10) == nil)
+        #expect(ByteRange.parse("bytes=5-100", length: 10) == ByteRange(first: 5, last: 9))
+    }
+}
+
+/// Bytes sent in chunks of a fixed size, as a network delivers them.
+struct ChunkedBytes: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let bytes: [UInt8]
+    let chunk: Int
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var remaining: ArraySlice<UInt8>
+        let chunk: Int
+        mutating func next() async throws -> ByteBuffer? {
+            guard !remaining.isEmpty else { return nil }
+            let piece = remaining.prefix(chunk)
+            remaining = remaining.dropFirst(chunk)
+            return ByteBuffer(bytes: piece)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(remaining: bytes[...], chunk: chunk) }
 }

@@ -136,6 +136,15 @@ public final class HLSProxy: Sendable {
             }
             var headers = passthroughHeaders(response.headers, ext: ext, sniffed: sniffed)
             headers.headers.append(.init(name: "Cache-Control", value: "public, max-age=300, immutable"))
+            if response.status == 200, let range, let length = response.headers.value(for: "Content-Length").flatMap(Int.init),
+                let wanted = ByteRange.parse(range, length: length)
+            {
+                // The upstream ignored the player's Range and sent everything: answer the 206 it asked for.
+                headers.headers.removeAll { ["content-length", "content-range"].contains($0.name.lowercased()) }
+                headers.headers.append(.init(name: "Content-Range", value: "bytes \(wanted.first)-\(wanted.last)/\(length)"))
+                headers.headers.append(.init(name: "Content-Length", value: String(wanted.count)))
+                return ProxyReply(status: 206, headers: headers, body: .stream(body.slice(wanted)))
+            }
             return ProxyReply(status: response.status, headers: headers, body: .stream(body))
         } catch {
             return failureReply(error, stream: id, what: "\(handle.kind) msn \(handle.msn ?? -1)")

@@ -40,6 +40,9 @@ public final class HLSProxy: Sendable {
 
     var policy: RefreshPolicy { refresher.policy }
 
+    /// The bytes the shared segment bodies hold right now (counted against `segment_cache_mb`).
+    public var segmentBytesHeld: Int { segments.bytesHeld }
+
     // MARK: Routes
 
     /// `/hls/{stream}/master.m3u8`

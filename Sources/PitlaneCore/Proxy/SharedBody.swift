@@ -5,50 +5,165 @@ import NIOCore
 /// A response body read once from the upstream and handed to any number of readers, each from the first
 /// byte, as the bytes arrive: viewers who ask while it downloads join the download instead of starting
 /// another, and viewers slightly behind read it from memory.
+///
+/// Bounded (issue 11): a body is kept whole only up to `keepLimit`. Past that it is *streaming*: chunks
+/// every reader has passed are dropped, the download waits while the slowest reader is more than `window`
+/// behind (back-pressure, so a slow viewer never makes Pitlane hold a whole 100 MB segment), and it is
+/// never handed to a new reader. When the last reader goes away before the end, the download is cancelled:
+/// nobody reads it and it will not be kept, so its connection goes back to the pool.
 final class SharedBody: Sendable {
     private struct State {
         var chunks: [ByteBuffer] = []
-        var size = 0
+        /// The overall index of `chunks[0]` (chunks before it were dropped).
+        var base = 0
+        var kept = 0
+        var downloaded = 0
         var finished = false
         var failure: (any Error)?
+        var streaming = false
+        /// Counted by the budget as evictable: complete, kept whole, nobody needs it but the cache.
+        var evictable = false
+        var readers: [ObjectIdentifier: Int] = [:]
         var waiters: [CheckedContinuation<Void, Never>] = []
+        var fillWaiter: CheckedContinuation<Void, Never>?
+        var fill: Task<Void, Never>?
     }
 
     private let state = NIOLockedValueBox(State())
+    let keepLimit: Int
+    let window: Int
+    let budget: ByteBudget
 
-    var size: Int { state.withLockedValue { $0.size } }
+    init(keepLimit: Int = 16 * 1024 * 1024, window: Int = 2 * 1024 * 1024, budget: ByteBudget = ByteBudget(limit: .max)) {
+        self.keepLimit = keepLimit
+        self.window = window
+        self.budget = budget
+    }
+
+    deinit {
+        let (kept, evictable) = state.withLockedValue { ($0.kept, $0.evictable) }
+        if evictable { budget.unmarkEvictable(kept) }
+        budget.release(kept)
+    }
+
+    /// Keeps no more than the readers still need: for a body the cache let go, or when all bodies together
+    /// are over the budget.
+    func stopKeeping() {
+        let (freed, wasEvictable) = state.withLockedValue { state -> (Int, Int?) in
+            let wasEvictable = state.evictable ? state.kept : nil
+            state.evictable = false
+            state.streaming = true
+            let before = state.kept
+            Self.trim(&state)
+            return (before - state.kept, wasEvictable)
+        }
+        if let wasEvictable { budget.unmarkEvictable(wasEvictable) }
+        budget.release(freed)
+    }
+
+    /// The bytes this body holds in memory right now (what the cache's budget counts).
+    var size: Int { state.withLockedValue { $0.kept } }
     var failed: Bool { state.withLockedValue { $0.failure != nil } }
+    /// Whether a new reader can still get every byte from the first one.
+    var isWhole: Bool { state.withLockedValue { !$0.streaming && $0.failure == nil } }
 
-    /// Reads `upstream` to the end in its own task (a reader that goes away does not stop the others).
+    /// Reads `upstream` in its own task (a reader that goes away does not stop the others).
     func fill(from upstream: UpstreamBody) {
-        Task {
+        let task = Task {
             do {
-                for try await chunk in upstream { append(chunk) }
+                for try await chunk in upstream {
+                    try Task.checkCancellation()
+                    append(chunk)
+                    await waitWhileFarAhead()
+                }
                 finish(nil)
             } catch {
                 finish(error)
             }
         }
+        state.withLockedValue { $0.fill = task }
     }
 
     func append(_ chunk: ByteBuffer) {
-        let waiters = state.withLockedValue { state in
+        // Over the budget even if the cache dropped every complete body it keeps: this one cannot be kept.
+        let noRoom = budget.take(chunk.readableBytes)
+        let (waiters, freed) = state.withLockedValue { state in
             state.chunks.append(chunk)
-            state.size += chunk.readableBytes
+            state.kept += chunk.readableBytes
+            state.downloaded += chunk.readableBytes
+            if state.downloaded > keepLimit || noRoom { state.streaming = true }
+            let before = state.kept
+            Self.trim(&state)
             defer { state.waiters.removeAll() }
-            return state.waiters
+            return (state.waiters, before - state.kept)
         }
+        budget.release(freed)
         for waiter in waiters { waiter.resume() }
     }
 
     func finish(_ failure: (any Error)?) {
-        let waiters = state.withLockedValue { state in
+        let (waiters, filler, evictable) = state.withLockedValue { state in
             state.finished = true
-            state.failure = failure
-            defer { state.waiters.removeAll() }
-            return state.waiters
+            state.failure = state.failure ?? failure
+            state.evictable = !state.streaming && state.failure == nil
+            let evictable = state.evictable ? state.kept : 0
+            defer {
+                state.waiters.removeAll()
+                state.fillWaiter = nil
+            }
+            return (state.waiters, state.fillWaiter, evictable)
         }
+        budget.markEvictable(evictable)
         for waiter in waiters { waiter.resume() }
+        filler?.resume()
+    }
+
+    /// Drops the chunks every reader has passed, once the body is streaming.
+    private static func trim(_ state: inout State) {
+        guard state.streaming else { return }
+        let slowest = state.readers.values.min() ?? (state.base + state.chunks.count)
+        let droppable = min(max(0, slowest - state.base), state.chunks.count)
+        guard droppable > 0 else { return }
+        state.kept -= state.chunks[0..<droppable].reduce(0) { $0 + $1.readableBytes }
+        state.chunks.removeFirst(droppable)
+        state.base += droppable
+    }
+
+    /// Back-pressure: while streaming, the download waits until the slowest reader is within `window`.
+    private func waitWhileFarAhead() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let proceed = state.withLockedValue { state -> Bool in
+                guard state.streaming, !state.finished, state.kept > window, !state.readers.isEmpty else { return true }
+                state.fillWaiter = continuation
+                return false
+            }
+            if proceed { continuation.resume() }
+        }
+    }
+
+    fileprivate func register(_ reader: ObjectIdentifier) {
+        state.withLockedValue { state in state.readers[reader] = state.base }
+    }
+
+    /// A reader went away: when it was the last and the body is not complete, nobody will read the rest.
+    fileprivate func unregister(_ reader: ObjectIdentifier) {
+        let (cancel, filler) = state.withLockedValue { state -> (Task<Void, Never>?, CheckedContinuation<Void, Never>?) in
+            state.readers[reader] = nil
+            let before = state.kept
+            Self.trim(&state)
+            let abandoned = state.readers.isEmpty && !state.finished
+            if abandoned {
+                // Nobody reads it and nobody will: its bytes go now, not when the cache gets to it.
+                state.failure = state.failure ?? CancellationError()
+                state.chunks.removeAll()
+                state.kept = 0
+            }
+            budget.release(before - state.kept)
+            defer { state.fillWaiter = nil }
+            return (abandoned ? state.fill : nil, state.fillWaiter)
+        }
+        filler?.resume()
+        cancel?.cancel()
     }
 
     enum Next {
@@ -58,18 +173,30 @@ final class SharedBody: Sendable {
         case wait
     }
 
-    private func next(at index: Int) -> Next {
+    private func next(_ reader: ObjectIdentifier) -> (Next, CheckedContinuation<Void, Never>?) {
         state.withLockedValue { state in
-            if index < state.chunks.count { return .chunk(state.chunks[index]) }
-            if state.finished { return state.failure.map { .failed($0) } ?? .end }
-            return .wait
+            let index = state.readers[reader] ?? state.base
+            if index < state.base { return (.failed(UpstreamError.connection("the shared body moved on")), nil) }
+            if index - state.base < state.chunks.count {
+                let chunk = state.chunks[index - state.base]
+                state.readers[reader] = index + 1
+                let before = state.kept
+                Self.trim(&state)
+                budget.release(before - state.kept)
+                let filler = state.kept <= window ? state.fillWaiter : nil
+                if filler != nil { state.fillWaiter = nil }
+                return (.chunk(chunk), filler)
+            }
+            if state.finished { return (state.failure.map { .failed($0) } ?? .end, nil) }
+            return (.wait, nil)
         }
     }
 
-    private func waitForMore(after index: Int) async {
+    private func waitForMore(_ reader: ObjectIdentifier) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let ready = state.withLockedValue { state -> Bool in
-                if index < state.chunks.count || state.finished { return true }
+                let index = state.readers[reader] ?? state.base
+                if index - state.base < state.chunks.count || state.finished { return true }
                 state.waiters.append(continuation)
                 return false
             }
@@ -77,36 +204,111 @@ final class SharedBody: Sendable {
         }
     }
 
-    /// A reader from the first byte.
+    /// A reader from the first byte (the cache hands streaming bodies to no new reader).
     func reader() -> UpstreamBody {
-        UpstreamBody(SharedBodySequence(body: self))
+        UpstreamBody(SharedBodySequence(token: ReaderToken(body: self)))
+    }
+
+    /// One reader's place in the body; when the reader's body is dropped (the viewer left), so is its place.
+    final class ReaderToken: Sendable {
+        let body: SharedBody
+
+        init(body: SharedBody) {
+            self.body = body
+            body.register(ObjectIdentifier(self))
+        }
+
+        deinit { body.unregister(ObjectIdentifier(self)) }
+
+        func next() async throws -> ByteBuffer? {
+            while true {
+                let (next, filler) = body.next(ObjectIdentifier(self))
+                filler?.resume()
+                switch next {
+                case .chunk(let chunk): return chunk
+                case .end: return nil
+                case .failed(let error): throw error
+                case .wait: await body.waitForMore(ObjectIdentifier(self))
+                }
+            }
+        }
     }
 
     struct SharedBodySequence: AsyncSequence, Sendable {
         typealias Element = ByteBuffer
-        let body: SharedBody
+        let token: ReaderToken
 
-        func makeAsyncIterator() -> Iterator { Iterator(body: body) }
+        func makeAsyncIterator() -> Iterator { Iterator(token: token) }
 
         struct Iterator: AsyncIteratorProtocol {
-            let body: SharedBody
-            var index = 0
+            let token: ReaderToken
+            mutating func next() async throws -> ByteBuffer? { try await token.next() }
+        }
+    }
+}
 
-            mutating func next() async throws -> ByteBuffer? {
-                while true {
-                    switch body.next(at: index) {
-                    case .chunk(let chunk):
-                        index += 1
-                        return chunk
-                    case .end:
-                        return nil
-                    case .failed(let error):
-                        throw error
-                    case .wait:
-                        await body.waitForMore(after: index)
-                    }
-                }
-            }
+/// The bytes all shared bodies hold together, against the segment cache's budget (`segment_cache_mb`):
+/// bytes still downloading count as much as bytes kept.
+/// Going over it asks the cache to evict (once at a time), even while no viewer makes a request.
+final class ByteBudget: Sendable {
+    private struct State {
+        var used = 0
+        /// Of `used`, the bytes of complete bodies the cache keeps whole and could drop.
+        var evictable = 0
+        var evicting = false
+        var onOver: (@Sendable () -> Void)?
+    }
+
+    private let state = NIOLockedValueBox(State())
+    let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    var current: Int { state.withLockedValue { $0.used } }
+
+    /// What to run when the total goes over the limit (the cache's eviction).
+    func whenOver(_ action: @escaping @Sendable () -> Void) {
+        state.withLockedValue { $0.onOver = action }
+    }
+
+    /// The eviction asked for has run. While the total is still over (bodies being read hold their
+    /// windows), no new eviction is asked for until it is back under the limit.
+    func evicted() {
+        state.withLockedValue { $0.evicting = false }
+    }
+
+    /// Counts `bytes` and asks for eviction when over the limit; tells whether there is no room even if
+    /// every evictable body went.
+    @discardableResult
+    func take(_ bytes: Int) -> Bool {
+        let (action, noRoom) = state.withLockedValue { state -> ((@Sendable () -> Void)?, Bool) in
+            state.used += bytes
+            let noRoom = state.used - state.evictable > limit
+            guard state.used > limit, !state.evicting, let action = state.onOver else { return (nil, noRoom) }
+            state.evicting = true
+            return (action, noRoom)
+        }
+        action?()
+        return noRoom
+    }
+
+    func markEvictable(_ bytes: Int) {
+        guard bytes != 0 else { return }
+        state.withLockedValue { $0.evictable += bytes }
+    }
+
+    func unmarkEvictable(_ bytes: Int) {
+        guard bytes != 0 else { return }
+        state.withLockedValue { $0.evictable = max(0, $0.evictable - bytes) }
+    }
+
+    func release(_ bytes: Int) {
+        guard bytes != 0 else { return }
+        state.withLockedValue { state in
+            state.used = max(0, state.used - bytes)
+            if state.used <= limit { state.evicting = false }
         }
     }
 }
@@ -125,21 +327,31 @@ actor SegmentCache {
     private var entries: [String: Shared] = [:]
     private var order: [String] = []
     private var inFlight: [String: Task<Result<Shared, Error>, Never>] = [:]
+    private var watching = false
     private let clock: any WallClock
     let byteLimit: Int
     let lifetime: TimeInterval
+
+    /// The largest body kept whole for later viewers: a quarter of the budget, at most 16 MiB.
+    var keepLimit: Int { max(1024 * 1024, min(16 * 1024 * 1024, byteLimit / 4)) }
+    let budget: ByteBudget
 
     init(clock: any WallClock, byteLimit: Int = 64 * 1024 * 1024, lifetime: TimeInterval = 30) {
         self.clock = clock
         self.byteLimit = byteLimit
         self.lifetime = lifetime
+        self.budget = ByteBudget(limit: byteLimit)
     }
+
+    /// Bytes held by every shared body right now, downloading ones included.
+    nonisolated var bytesHeld: Int { budget.current }
 
     /// The shared response for `key`; `load` runs only when no fresh entry or fetch exists. Only 200 and
     /// 206 answers are shared beyond the callers already waiting.
     func response(for key: String, load: @escaping @Sendable () async throws -> UpstreamResponse) async throws -> UpstreamResponse {
+        watchBudget()
         evict()  // bodies grow while they download, so the bytes are counted again at every request
-        if let entry = entries[key], clock.now().timeIntervalSince(entry.storedAt) < lifetime, !entry.body.failed {
+        if let entry = entries[key], clock.now().timeIntervalSince(entry.storedAt) < lifetime, entry.body.isWhole {
             touch(key)
             return Self.response(entry)
         }
@@ -148,7 +360,7 @@ actor SegmentCache {
         let task = Task<Result<Shared, Error>, Never> {
             do {
                 let response = try await load()
-                let body = SharedBody()
+                let body = SharedBody(keepLimit: keepLimit, budget: budget)
                 body.fill(from: response.body)
                 return .success(Shared(status: response.status, url: response.url, headers: response.headers, body: body, storedAt: now))
             } catch {
@@ -176,16 +388,27 @@ actor SegmentCache {
         order.append(key)
     }
 
-    /// Drops expired entries, then the least recently used until the bytes fit.
+    /// Asks for eviction whenever the bodies together go over the budget (they grow between requests).
+    private func watchBudget() {
+        guard !watching else { return }
+        watching = true
+        budget.whenOver { [weak self] in
+            Task { await self?.evict() }
+        }
+    }
+
+    /// Drops expired entries, then the least recently used until the bytes fit. A body that is let go
+    /// keeps only what its readers still need.
     private func evict() {
+        defer { budget.evicted() }
         let now = clock.now()
-        for (key, entry) in entries where now.timeIntervalSince(entry.storedAt) >= lifetime {
+        for (key, entry) in entries where now.timeIntervalSince(entry.storedAt) >= lifetime || entry.body.failed {
             entries[key] = nil
             order.removeAll { $0 == key }
+            entry.body.stopKeeping()
         }
-        var total = entries.values.reduce(0) { $0 + $1.body.size }
-        while total > byteLimit, let oldest = order.first {
-            total -= entries[oldest]?.body.size ?? 0
+        while budget.current > byteLimit, let oldest = order.first {
+            entries[oldest]?.body.stopKeeping()
             entries[oldest] = nil
             order.removeFirst()
         }

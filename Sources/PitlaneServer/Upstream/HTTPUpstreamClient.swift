@@ -21,7 +21,7 @@ public final class HTTPUpstreamClient: UpstreamClient {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5), read: TimeAmount(readTimeout)),
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         )
         // An upstream that gzips although nobody asked it to: decode (at most 64 MiB a body, so no zip
         // bomb), since a playlist must be parsed and a player must not get compressed bytes without their

@@ -24,6 +24,9 @@ final class SharedBody: Sendable {
         /// Counted by the budget as evictable: complete, kept whole, nobody needs it but the cache.
         var evictable = false
         var readers: [ObjectIdentifier: Int] = [:]
+        /// Until the first reader comes (it is handed out right after the response head), nothing is
+        /// dropped: the chunks that arrive before it are its first bytes.
+        var hadReader = false
         var waiters: [CheckedContinuation<Void, Never>] = []
         var fillWaiter: CheckedContinuation<Void, Never>?
         var fill: Task<Void, Never>?
@@ -120,7 +123,7 @@ final class SharedBody: Sendable {
 
     /// Drops the chunks every reader has passed, once the body is streaming.
     private static func trim(_ state: inout State) {
-        guard state.streaming else { return }
+        guard state.streaming, state.hadReader else { return }
         let slowest = state.readers.values.min() ?? (state.base + state.chunks.count)
         let droppable = min(max(0, slowest - state.base), state.chunks.count)
         guard droppable > 0 else { return }
@@ -142,7 +145,10 @@ final class SharedBody: Sendable {
     }
 
     fileprivate func register(_ reader: ObjectIdentifier) {
-        state.withLockedValue { state in state.readers[reader] = state.base }
+        state.withLockedValue { state in
+            state.readers[reader] = state.base
+            state.hadReader = true
+        }
     }
 
     /// A reader went away: when it was the last and the body is not complete, nobody will read the rest.

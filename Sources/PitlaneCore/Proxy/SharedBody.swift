@@ -52,15 +52,14 @@ final class SharedBody: Sendable {
     /// Keeps no more than the readers still need: for a body the cache let go, or when all bodies together
     /// are over the budget.
     func stopKeeping() {
-        let (freed, wasEvictable) = state.withLockedValue { state -> (Int, Int?) in
-            let wasEvictable = state.evictable ? state.kept : nil
+        let freed = state.withLockedValue { state -> Int in
+            if state.evictable { budget.unmarkEvictable(state.kept) }
             state.evictable = false
             state.streaming = true
             let before = state.kept
             Self.trim(&state)
-            return (before - state.kept, wasEvictable)
+            return before - state.kept
         }
-        if let wasEvictable { budget.unmarkEvictable(wasEvictable) }
         budget.release(freed)
     }
 
@@ -90,7 +89,8 @@ final class SharedBody: Sendable {
     func append(_ chunk: ByteBuffer) {
         // Over the budget even if the cache dropped every complete body it keeps: this one cannot be kept.
         let noRoom = budget.take(chunk.readableBytes)
-        let (waiters, freed) = state.withLockedValue { state in
+        let (waiters, freed) = state.withLockedValue { state -> ([CheckedContinuation<Void, Never>], Int) in
+            guard state.failure == nil else { return ([], chunk.readableBytes) }  // abandoned: nobody gets it
             state.chunks.append(chunk)
             state.kept += chunk.readableBytes
             state.downloaded += chunk.readableBytes
@@ -105,18 +105,17 @@ final class SharedBody: Sendable {
     }
 
     func finish(_ failure: (any Error)?) {
-        let (waiters, filler, evictable) = state.withLockedValue { state in
+        let (waiters, filler) = state.withLockedValue { state in
             state.finished = true
             state.failure = state.failure ?? failure
             state.evictable = !state.streaming && state.failure == nil
-            let evictable = state.evictable ? state.kept : 0
+            if state.evictable { budget.markEvictable(state.kept) }  // under the body's lock: no race with stopKeeping
             defer {
                 state.waiters.removeAll()
                 state.fillWaiter = nil
             }
-            return (state.waiters, state.fillWaiter, evictable)
+            return (state.waiters, state.fillWaiter)
         }
-        budget.markEvictable(evictable)
         for waiter in waiters { waiter.resume() }
         filler?.resume()
     }
@@ -144,10 +143,13 @@ final class SharedBody: Sendable {
         }
     }
 
-    fileprivate func register(_ reader: ObjectIdentifier) {
+    /// Registers a reader at the first byte; false once chunks were dropped (it would start mid-body).
+    fileprivate func register(_ reader: ObjectIdentifier) -> Bool {
         state.withLockedValue { state in
-            state.readers[reader] = state.base
+            guard state.base == 0 else { return false }
+            state.readers[reader] = 0
             state.hadReader = true
+            return true
         }
     }
 
@@ -168,8 +170,8 @@ final class SharedBody: Sendable {
             defer { state.fillWaiter = nil }
             return (abandoned ? state.fill : nil, state.fillWaiter)
         }
-        filler?.resume()
         cancel?.cancel()
+        filler?.resume()
     }
 
     enum Next {
@@ -210,18 +212,20 @@ final class SharedBody: Sendable {
         }
     }
 
-    /// A reader from the first byte (the cache hands streaming bodies to no new reader).
-    func reader() -> UpstreamBody {
-        UpstreamBody(SharedBodySequence(token: ReaderToken(body: self)))
+    /// A reader from the first byte, or nil when the body has dropped its beginning (it streams): the
+    /// caller then fetches the resource afresh rather than hand a player bytes from the middle.
+    func reader() -> UpstreamBody? {
+        guard let token = ReaderToken(body: self) else { return nil }
+        return UpstreamBody(SharedBodySequence(token: token))
     }
 
     /// One reader's place in the body; when the reader's body is dropped (the viewer left), so is its place.
     final class ReaderToken: Sendable {
         let body: SharedBody
 
-        init(body: SharedBody) {
+        init?(body: SharedBody) {
             self.body = body
-            body.register(ObjectIdentifier(self))
+            guard body.register(ObjectIdentifier(self)) else { return nil }
         }
 
         deinit { body.unregister(ObjectIdentifier(self)) }
@@ -280,10 +284,13 @@ final class ByteBudget: Sendable {
     }
 
     /// The eviction asked for has run. While the total is still over (bodies being read hold their
-    /// windows), no new eviction is asked for until it is back under the limit.
+    /// windows, which no eviction frees), no new one is asked for until it is back under the limit;
+    /// requests still evict as they come.
     func evicted() {
-        state.withLockedValue { $0.evicting = false }
+        state.withLockedValue { $0.evicting = $0.used > limit }
     }
+
+    var evictableBytes: Int { state.withLockedValue { $0.evictable } }
 
     /// Counts `bytes` and asks for eviction when over the limit; tells whether there is no room even if
     /// every evictable body went.
@@ -357,11 +364,17 @@ actor SegmentCache {
     func response(for key: String, load: @escaping @Sendable () async throws -> UpstreamResponse) async throws -> UpstreamResponse {
         watchBudget()
         evict()  // bodies grow while they download, so the bytes are counted again at every request
-        if let entry = entries[key], clock.now().timeIntervalSince(entry.storedAt) < lifetime, entry.body.isWhole {
+        if let entry = entries[key], clock.now().timeIntervalSince(entry.storedAt) < lifetime, entry.body.isWhole,
+            let response = Self.response(entry)
+        {
             touch(key)
-            return Self.response(entry)
+            return response
         }
-        if let running = inFlight[key] { return Self.response(try await running.value.get()) }
+        if let running = inFlight[key] {
+            // Joined too late (the body already dropped its beginning): a fetch of its own.
+            if let response = Self.response(try await running.value.get()) { return response }
+            return try await uncached(load)
+        }
         let now = clock.now()
         let task = Task<Result<Shared, Error>, Never> {
             do {
@@ -382,11 +395,24 @@ actor SegmentCache {
             touch(key)
             evict()
         }
-        return Self.response(shared)
+        // Nothing is dropped before a body's first reader, so the first reader always starts at byte 0.
+        guard let response = Self.response(shared) else { return try await uncached(load) }
+        return response
     }
 
-    private static func response(_ shared: Shared) -> UpstreamResponse {
-        UpstreamResponse(status: shared.status, url: shared.url, headers: shared.headers, body: shared.body.reader())
+    /// A fetch for one reader, kept by nobody else.
+    private func uncached(_ load: @Sendable () async throws -> UpstreamResponse) async throws -> UpstreamResponse {
+        let response = try await load()
+        let body = SharedBody(keepLimit: 0, budget: budget)
+        body.fill(from: response.body)
+        let shared = Shared(status: response.status, url: response.url, headers: response.headers, body: body, storedAt: clock.now())
+        guard let fresh = Self.response(shared) else { throw UpstreamError.connection("the upstream body could not be read") }
+        return fresh
+    }
+
+    private static func response(_ shared: Shared) -> UpstreamResponse? {
+        guard let body = shared.body.reader() else { return nil }
+        return UpstreamResponse(status: shared.status, url: shared.url, headers: shared.headers, body: body)
     }
 
     private func touch(_ key: String) {
@@ -413,7 +439,7 @@ actor SegmentCache {
             order.removeAll { $0 == key }
             entry.body.stopKeeping()
         }
-        while budget.current > byteLimit, let oldest = order.first {
+        while budget.current > byteLimit, budget.evictableBytes > 0, let oldest = order.first {
             entries[oldest]?.body.stopKeeping()
             entries[oldest] = nil
             order.removeFirst()

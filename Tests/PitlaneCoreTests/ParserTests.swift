@@ -85,4 +85,14 @@ struct ParserTests {
         #expect(redacted == "https://cdn.example.com/a/b.m3u8?…")
         #expect(!redacted.contains("SECRET"))
     }
+
+    /// Found by the fuzzer: a tab before a quoted value made the value unquoted on the first parse and
+    /// quoted on the second, so a serialized attribute list did not read back as itself.
+    @Test func anAttributeListReadsBackAsItself() {
+        for text in ["URI=\t\"a/init.mp4?tok=\"cdn\"", "A= \"x, y\",B=\t2", "URI=\"x\"y,B=1", "=5,C"] {
+            let once = AttributeList(parsing: Substring(text))
+            #expect(AttributeList(parsing: Substring(once.serialized)).serialized == once.serialized, "\(text.debugDescription)")
+        }
+        #expect(AttributeList(parsing: "URI=\t\"a b\"")["URI"] == "a b")
+    }
 }

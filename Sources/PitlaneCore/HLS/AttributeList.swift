@@ -19,7 +19,7 @@ public struct AttributeList: Sendable, Equatable {
         var entries: [Entry] = []
         var index = text.startIndex
         while index < text.endIndex {
-            while index < text.endIndex, text[index] == " " || text[index] == "," { index = text.index(after: index) }
+            while index < text.endIndex, text[index].isWhitespace || text[index] == "," { index = text.index(after: index) }
             guard index < text.endIndex else { break }
             let nameStart = index
             while index < text.endIndex, text[index] != "=", text[index] != "," { index = text.index(after: index) }
@@ -27,7 +27,9 @@ public struct AttributeList: Sendable, Equatable {
             var value = ""
             if index < text.endIndex, text[index] == "=" {
                 index = text.index(after: index)
-                while index < text.endIndex, text[index] == " " { index = text.index(after: index) }
+                // Any white space, tabs too: a value that starts with a quote after it is a quoted string,
+                // or a second parse of the serialized list would read it differently (found by fuzzing).
+                while index < text.endIndex, text[index].isWhitespace { index = text.index(after: index) }
                 let valueStart = index
                 if index < text.endIndex, text[index] == "\"" {
                     index = text.index(after: index)

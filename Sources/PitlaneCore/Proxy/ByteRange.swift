@@ -39,20 +39,8 @@ extension UpstreamBody {
     /// upstream connection go instead of downloading the rest.
     public func slice(_ range: ByteRange) -> UpstreamBody {
         let source = SlicingIterator(makeAsyncIterator(), range: range)
-        return UpstreamBody(SliceSequence(iterator: source))
+        return UpstreamBody(next: { try await source.next() })
     }
-}
-
-private struct SliceSequence: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let iterator: SlicingIterator
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        let source: SlicingIterator
-        mutating func next() async throws -> ByteBuffer? { try await source.next() }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(source: iterator) }
 }
 
 private final class SlicingIterator: @unchecked Sendable {

@@ -91,7 +91,7 @@ public final class HLSProxy: Sendable {
 
     /// `/hls/{stream}/s/{handle}.{ext}`: segments, parts, init sections, keys; the body is relayed as it arrives.
     public func resource(stream id: String, token: String, ext: String, range: String?) async -> ProxyReply {
-        if token == "gap" {
+        if token == MediaRewriter.gapToken {
             return .failure(ProxyFailure(status: 404, message: "a gap: the upstream's URI for this segment could not be resolved"))
         }
         let handle: ResourceHandle

@@ -6,6 +6,8 @@ import Foundation
 public struct MediaRewriter: Sendable {
     /// The variant name of an interstitial's media playlists: their resources are never relocated.
     public static let assetVariant = "asset"
+    /// The handle of a gap's placeholder segment (`../s/gap.ts`): the resource route answers it 404.
+    public static let gapToken = "gap"
 
     public let stream: String
     public let variant: String
@@ -34,18 +36,19 @@ public struct MediaRewriter: Sendable {
         var lines = media.lines
         let hasMap = media.lines.contains { if case .tag(let tag) = $0 { tag.name == "EXT-X-MAP" } else { false } }
         let references = MediaPlaylistWalker.references(in: media)
+        let resolved = references.map { URIResolver.fetchable($0.uri, against: baseURL) }
         // Resources that share one URI share one handle, signed with the position of the last of them: the
         // one a sliding window keeps longest, so it can still be found after a refresh.
         var lastPosition: [String: Int] = [:]
-        for reference in references where !reference.isRenditionReport {
-            guard let upstream = URIResolver.fetchable(reference.uri, against: baseURL) else { continue }
+        for (reference, upstream) in zip(references, resolved) where !reference.isRenditionReport {
+            guard let upstream else { continue }
             lastPosition[upstream.absoluteString + "|" + reference.kind.rawValue] = reference.msn
         }
         var handles: [String: String] = [:]
         var dropped: Set<Int> = []
         var gaps: Set<Int> = []
-        for reference in references {
-            guard let upstream = URIResolver.fetchable(reference.uri, against: baseURL) else {
+        for (reference, upstream) in zip(references, resolved) {
+            guard let upstream else {
                 report("dropped a URI that cannot be resolved (line \(reference.line + 1), \(reference.attribute ?? "segment"))")
                 if reference.attribute == nil { gaps.insert(reference.line) } else { dropped.insert(reference.line) }
                 continue
@@ -76,7 +79,7 @@ public struct MediaRewriter: Sendable {
         for (position, line) in lines.enumerated() {
             if gaps.contains(position) {
                 kept.append(.tag(Tag(name: "EXT-X-GAP", value: nil)))
-                kept.append(.uri("../s/gap.ts"))
+                kept.append(.uri("../s/\(Self.gapToken).ts"))
             } else if !dropped.contains(position) {
                 kept.append(line)
             }

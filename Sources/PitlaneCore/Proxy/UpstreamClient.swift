@@ -93,8 +93,9 @@ public struct UpstreamBody: AsyncSequence, Sendable {
 
     public static var empty: UpstreamBody { UpstreamBody(bytes: []) }
 
-    private init(iterator: @escaping @Sendable () -> AsyncIterator) {
-        makeIterator = iterator
+    /// A body whose chunks come from `next` (bodies derived from another one: peeked, sliced).
+    init(next: @escaping @Sendable () async throws -> ByteBuffer?) {
+        makeIterator = { AsyncIterator(nextChunk: next) }
     }
 
     /// Reads the first chunk (to tell what the body is) and returns it with a body that still yields every
@@ -102,7 +103,7 @@ public struct UpstreamBody: AsyncSequence, Sendable {
     public func peekingFirstChunk() async throws -> (first: ByteBuffer?, body: UpstreamBody) {
         let box = PeekedIterator(makeAsyncIterator())
         let first = try await box.peek()
-        return (first, UpstreamBody(iterator: { AsyncIterator { try await box.next() } }))
+        return (first, UpstreamBody(next: { try await box.next() }))
     }
 
     public func makeAsyncIterator() -> AsyncIterator {

@@ -29,6 +29,9 @@ public struct RefreshPolicy: Sendable, Equatable {
     /// tick plus the spacing a rejected request would have to wait for the next run.
     public var margin: TimeInterval { max(2, minSpacing) }
 
+    /// The furthest ahead any plan or pause can lie; one further ahead means the clock was set back.
+    public var furthestPlan: TimeInterval { max(interval, minSpacing) }
+
     /// When to run the source again for a stream whose current URL was first handed out at `issuedAt`:
     /// the earliest of the periodic interval, `lifetimeShare` of the token's lifetime as issued, and its
     /// expiry less the source's recent run time and the margin, so that no player request meets the 403.

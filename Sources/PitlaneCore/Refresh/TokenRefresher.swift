@@ -93,7 +93,7 @@ public actor TokenRefresher {
         let now = clock.now()
         var due: Set<String> = []
         // A plan further ahead than any plan can be means the clock was set back: due now, not in a year.
-        let furthest = now.addingTimeInterval(max(policy.interval, policy.minSpacing) + 1)
+        let furthest = now.addingTimeInterval(policy.furthestPlan + 1)
         for record in await catalog.all() where record.refresh.isActive(at: now) {
             if let next = record.refresh.nextRefresh, next <= now || next > furthest { due.insert(record.descriptor.source) }
         }
@@ -125,7 +125,7 @@ public actor TokenRefresher {
         if let running = inFlight[sourceID] { return await running.value }
         let now = clock.now()
         if reason != .manual, reason != .discovery, let gate = notBefore[sourceID], now < gate,
-            gate.timeIntervalSince(now) <= max(policy.interval, policy.minSpacing)  // a clock set back does not block
+            gate.timeIntervalSince(now) <= policy.furthestPlan  // a clock set back does not block
         {
             return lastOutcome[sourceID] ?? RunOutcome(failure: ExtractionFailure(message: "waiting before the next run"))
         }

@@ -108,7 +108,7 @@ def main():
 demo: {{enabled: false}}
 schedule: {{refresh: false}}
 extraction: {{validate: false}}
-upstream: {{segment_cache_mb: 64, timeout: 5}}
+upstream: {{segment_cache_mb: 64, segment_max_mb: 128, timeout: 5}}
 sources:
   - {{id: slow, kind: static, allow_private: true, streams: [{{url: "{base}/slow/index.m3u8", title: Slow, key: slow}}]}}
   - {{id: endless, kind: static, allow_private: true, streams: [{{url: "{base}/endless/index.m3u8", title: Endless, key: endless}}]}}

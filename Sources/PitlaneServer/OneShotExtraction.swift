@@ -19,7 +19,7 @@ public enum OneShotExtraction {
         let refresher = TokenRefresher(catalog: catalog, clock: clock, policy: configuration.refreshPolicy, logger: logger)
         try await configuration.registerSources(on: refresher)
         let client = configuration.makeUpstreamClient(logger: logger)
-        await refresher.setUpstream(client)
+        await refresher.setUpstream(client, limits: configuration.upstream.limits)
         let validator = validate ? configuration.makeValidator(http: client) : nil
         let extraction = ExtractionService(
             refresher: refresher, catalog: catalog, validator: validator, store: nil, clock: clock,

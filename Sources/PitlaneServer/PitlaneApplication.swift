@@ -81,7 +81,7 @@ public struct PitlaneApplication: Sendable {
         let demoMedia = configuration.demo.enabled ? try DemoMedia.bundled() : nil
         // Created last: an AsyncHTTPClient must be shut down, so nothing may throw after this.
         let upstream = upstreamOverride ?? configuration.makeUpstreamClient(logger: logger)
-        await refresher.setUpstream(upstream)
+        await refresher.setUpstream(upstream, limits: configuration.upstream.limits)
         await extraction.setValidator(configuration.extraction.validate ? configuration.makeValidator(http: upstream) : nil)
         await extraction.restore()
         let timing = ScheduleClock(raceGrace: configuration.schedule.raceGrace, otherGrace: configuration.schedule.grace)
@@ -94,7 +94,7 @@ public struct PitlaneApplication: Sendable {
             catalog: catalog, refresher: refresher, upstream: upstream, signer: signer, clock: clock,
             requestTimeout: configuration.upstreamTimeout,
             segmentCacheBytes: configuration.upstream.segmentCacheBytes,
-            segmentCacheLifetime: configuration.upstream.segmentCacheLifetime, logger: logger)
+            segmentCacheLifetime: configuration.upstream.segmentCacheLifetime, limits: configuration.upstream.limits, logger: logger)
         let router = Router()
         router.add(middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.range], allowMethods: [.get, .head, .options]))
         HealthController<BasicRequestContext>().addRoutes(to: router)

@@ -19,7 +19,7 @@ struct ConfigLoaderTests {
             secret: "0123456789abcdef0123"
             log_level: debug
             refresh: {interval: 4m, lease: 90s, min_spacing: 5, hold_timeout: 6.5}
-            upstream: {timeout: 10}
+            upstream: {timeout: 10, playlist_max_mb: 2, document_max_mb: 1, segment_max_mb: 128, segment_deadline_factor: 2.5}
             demo: {enabled: no, token_ttl: 10}
             extraction: {interval: 1h, live_interval: 2m, validate: false, concurrency: 8}
             schedule: {refresh: false, jolpica_url: "http://mirror.lan/ergast/f1/", allow_private: yes, race_grace: 45m, grace: 10m}
@@ -37,6 +37,8 @@ struct ConfigLoaderTests {
         #expect(config.logLevel == "debug")
         #expect(config.refreshPolicy == RefreshPolicy(interval: 240, lease: 90, minSpacing: 5, holdTimeout: 6.5))
         #expect(config.upstream.timeout == 10)
+        #expect(config.upstream.limits.playlist == 2 << 20 && config.upstream.limits.document == 1 << 20)
+        #expect(config.upstream.limits.segment == 128 << 20 && config.upstream.limits.segmentDeadlineFactor == 2.5)
         #expect(!config.demo.enabled && config.demo.tokenTTL == 10)
         #expect(config.extraction.interval == 3600 && config.extraction.liveInterval == 120)
         #expect(!config.extraction.validate && config.extraction.concurrency == 8)
@@ -61,6 +63,9 @@ struct ConfigLoaderTests {
             "sources: [{id: a, kind: static, timeout: 1e300s, streams: [{url: 'http://x/y', title: t}]}]",
             "sources[0].timeout: must be between 1 and 600"
         ),
+        ("upstream: {segment_max_mb: 0}", "upstream.segment_max_mb: must be between 1 and 4096"),
+        ("upstream: {segment_deadline_factor: 1e300}", "upstream.segment_deadline_factor: must be between 1 and 100, not '1e300'"),
+        ("upstream: {segment_deadline_factor: .nan}", "upstream.segment_deadline_factor: must be a number"),
         ("extraction: {interval: -5m}", "extraction.interval: must be between 60 and 604800 seconds"),
         ("sources: [{id: a, kind: static, headers: {'X-A B': c}, streams: [{url: 'http://x/y', title: t}]}]", "is not a valid header name"),
         (

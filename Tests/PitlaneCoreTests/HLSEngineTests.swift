@@ -7,8 +7,11 @@ import Testing
 /// type only their bytes tell, byte ranges in a sliding window, URIs that cannot be resolved.
 struct HLSEngineTests {
     /// A harness whose origin answers `routes` by file name (token-checked: a stale token gets 403).
-    static func harness(_ routes: @escaping @Sendable (String, String) -> FakeUpstream.Reply?) async -> ProxyHarness {
-        let harness = await ProxyHarness()
+    static func harness(
+        requestTimeout: Duration = .seconds(15), limits: BodyLimits = BodyLimits(),
+        _ routes: @escaping @Sendable (String, String) -> FakeUpstream.Reply?
+    ) async -> ProxyHarness {
+        let harness = await ProxyHarness(requestTimeout: requestTimeout, limits: limits)
         harness.upstream.setHandler { [unowned harness] request in
             let query = URLComponents(url: request.url, resolvingAgainstBaseURL: false)?.queryItems ?? []
             guard query.first(where: { $0.name == "token" })?.value == harness.token else { return .init(status: 403, body: "expired") }

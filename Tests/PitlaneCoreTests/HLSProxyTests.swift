@@ -27,7 +27,7 @@ final class ProxyHarness: @unchecked Sendable {
 
     init(
         masterIsMedia: Bool = false, withExpiry: Bool = false, policy: RefreshPolicy = RefreshPolicy(minSpacing: 0, holdTimeout: 2),
-        segmentCacheBytes: Int = 64 * 1024 * 1024, requestTimeout: Duration = .seconds(15)
+        segmentCacheBytes: Int = 64 * 1024 * 1024, requestTimeout: Duration = .seconds(15), limits: BodyLimits = BodyLimits()
     ) async {
         self.withExpiry = withExpiry
         let upstream = FakeUpstream { _ in .init(status: 500, body: "") }
@@ -37,7 +37,7 @@ final class ProxyHarness: @unchecked Sendable {
         refresher = TokenRefresher(catalog: catalog, clock: clock, policy: policy)
         proxy = HLSProxy(
             catalog: catalog, refresher: refresher, upstream: upstream, signer: TestSupport.signer, clock: clock,
-            requestTimeout: requestTimeout, segmentCacheBytes: segmentCacheBytes)
+            requestTimeout: requestTimeout, segmentCacheBytes: segmentCacheBytes, limits: limits)
         streamID = "src-race"
         upstream.setHandler { [unowned self] request in self.answer(request) }
         extractor.set([candidate()])

@@ -47,7 +47,21 @@ public enum ConfigLoader {
             if let value = try refresh.optional("min_spacing")?.seconds(min: 0, max: 600) { config.refresh.minSpacing = value }
             if let value = try refresh.optional("hold_timeout")?.seconds(min: 1, max: 60) { config.refresh.holdTimeout = value }
         }
-        if let upstream = try root.optional("upstream")?.mapping(allowed: ["timeout", "segment_cache_mb", "segment_cache_lifetime"]) {
+        if let upstream = try root.optional("upstream")?.mapping(allowed: [
+            "timeout", "segment_cache_mb", "segment_cache_lifetime", "playlist_max_mb", "document_max_mb", "segment_max_mb",
+            "segment_deadline_factor",
+        ]) {
+            let megabytes = 1024 * 1024
+            if let value = try upstream.optional("playlist_max_mb")?.int(in: 1...256) {
+                config.upstream.limits.playlist = value * megabytes
+            }
+            if let value = try upstream.optional("document_max_mb")?.int(in: 1...256) {
+                config.upstream.limits.document = value * megabytes
+            }
+            if let value = try upstream.optional("segment_max_mb")?.int(in: 1...4096) { config.upstream.limits.segment = value * megabytes }
+            if let value = try upstream.optional("segment_deadline_factor")?.number(in: 1...100) {
+                config.upstream.limits.segmentDeadlineFactor = value
+            }
             if let value = try upstream.optional("timeout")?.seconds(min: 1, max: 600) { config.upstream.timeout = value }
             if let value = try upstream.optional("segment_cache_mb")?.int(in: 0...16384) {
                 config.upstream.segmentCacheBytes = value * 1024 * 1024
@@ -215,6 +229,16 @@ struct Reader {
     func int(in range: ClosedRange<Int>) throws(ConfigError) -> Int {
         guard case .scalar(let scalar) = node, let value = Int(scalar.string) else { throw fail("must be a whole number") }
         guard range.contains(value) else { throw fail("must be between \(range.lowerBound) and \(range.upperBound)") }
+        return value
+    }
+
+    /// A plain number (a factor), range-checked.
+    func number(in range: ClosedRange<Double>) throws(ConfigError) -> Double {
+        guard case .scalar(let scalar) = node, let value = Double(scalar.string.trimmingCharacters(in: .whitespaces)), value.isFinite
+        else { throw fail("must be a number") }
+        guard range.contains(value) else {
+            throw fail("must be between \(Self.shown(range.lowerBound)) and \(Self.shown(range.upperBound)), not '\(scalar.string)'")
+        }
         return value
     }
 

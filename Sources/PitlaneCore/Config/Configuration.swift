@@ -22,6 +22,8 @@ public struct Configuration: Sendable, Equatable {
         public var segmentCacheBytes = 64 * 1024 * 1024
         /// How long a segment stays in that cache.
         public var segmentCacheLifetime: Double = 30
+        /// Size caps and the segment deadline of upstream bodies.
+        public var limits = BodyLimits()
     }
 
     public struct Extraction: Sendable, Equatable {

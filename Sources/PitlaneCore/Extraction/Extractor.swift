@@ -13,20 +13,20 @@ public struct ExtractionContext: Sendable {
     public var headers: HeaderProfile
     public var allowPrivate: Bool
     public var requestTimeout: Duration
+    /// Documents larger than this are refused (`upstream.document_max_mb`).
+    public var documentLimit: Int
 
     public init(
         now: Date, http: any UpstreamClient = OfflineUpstream(), headers: HeaderProfile = .init(), allowPrivate: Bool = false,
-        requestTimeout: Duration = .seconds(10)
+        requestTimeout: Duration = .seconds(10), documentLimit: Int = BodyLimits().document
     ) {
         self.now = now
         self.http = http
         self.headers = headers
         self.allowPrivate = allowPrivate
         self.requestTimeout = requestTimeout
+        self.documentLimit = documentLimit
     }
-
-    /// Documents larger than this are refused (pages, APIs and channel lists are far smaller).
-    public static let documentLimit = 4 * 1024 * 1024
 
     /// Fetches a text document (a page, a JSON API, an M3U list) with the source's headers, plus `extra`
     /// (such as the Referer of the page that embedded it). Anything but 200 is an `ExtractionError`.
@@ -38,7 +38,7 @@ public struct ExtractionContext: Sendable {
             body: body.map { Array($0.utf8) })
         let response = try await http.send(request)
         guard response.status == 200 else { throw ExtractionError.status(response.status, URIResolver.redacted(url)) }
-        let bytes = try await response.body.collect(upTo: Self.documentLimit, within: requestTimeout)
+        let bytes = try await response.body.collect(upTo: documentLimit, within: requestTimeout)
         return (String(decoding: bytes.readableBytesView, as: UTF8.self), response.url)
     }
 }

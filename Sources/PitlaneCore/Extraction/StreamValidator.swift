@@ -7,13 +7,16 @@ import NIOCore
 public struct StreamValidator: Sendable {
     let http: any UpstreamClient
     let timeout: Duration
+    let playlistLimit: Int
     let measure: @Sendable () -> ContinuousClock.Instant
 
     public init(
-        http: any UpstreamClient, timeout: Duration = .seconds(10), measure: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
+        http: any UpstreamClient, timeout: Duration = .seconds(10), playlistLimit: Int = BodyLimits().playlist,
+        measure: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
     ) {
         self.http = http
         self.timeout = timeout
+        self.playlistLimit = playlistLimit
         self.measure = measure
     }
 
@@ -60,7 +63,7 @@ public struct StreamValidator: Sendable {
     private func playlist(at url: URL, _ stream: StreamDescriptor) async throws -> (Playlist, URL) {
         let response = try await http.send(request(url, stream, range: nil))
         guard response.status == 200 else { throw Failure(reason: "\(URIResolver.redacted(url)) answered \(response.status)") }
-        let body = try await response.body.collect(upTo: HLSProxy.playlistLimit, within: timeout)
+        let body = try await response.body.collect(upTo: playlistLimit, within: timeout)
         do {
             return (try PlaylistParser.parse(body.readableBytesView), response.url)
         } catch {

@@ -1,12 +1,11 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 
 /// Serves a stream's playlists and resources under Pitlane's URL scheme (DESIGN.md): fetches the stream's
 /// *current* upstream, rewrites every URI, renews the stream's lease, and recovers from rejected tokens by
 /// refreshing the stream and finding the same resource again by its position.
 public final class HLSProxy: Sendable {
-    /// Playlists larger than this are refused (real ones are kilobytes).
-    public static let playlistLimit = 8 * 1024 * 1024
     static let rejectionStatuses: Set<Int> = [401, 403, 410]
     static let forwardedDirectives: Set<String> = ["_HLS_msn", "_HLS_part", "_HLS_skip"]
 
@@ -21,11 +20,15 @@ public final class HLSProxy: Sendable {
     let rendered = RenderedPlaylistCache()
     let segments: SegmentCache
     let requestTimeout: Duration
+    let limits: BodyLimits
+    /// Hosts seen answering a `Range` with the whole body: later ranged requests to them fetch the whole
+    /// resource once, under one cache key, and every range is sliced from it (not one full copy per range).
+    let rangeIgnorers = HostSet(limit: 256)
 
     public init(
         catalog: StreamCatalog, refresher: TokenRefresher, upstream: any UpstreamClient, signer: HandleSigner, clock: any WallClock,
         requestTimeout: Duration = .seconds(15), segmentCacheBytes: Int = 64 * 1024 * 1024, segmentCacheLifetime: TimeInterval = 30,
-        logger: Logger = Logger(label: "pitlane.proxy")
+        limits: BodyLimits = BodyLimits(), logger: Logger = Logger(label: "pitlane.proxy")
     ) {
         self.playlists = PlaylistCache(clock: clock)
         self.segments = SegmentCache(clock: clock, byteLimit: segmentCacheBytes, lifetime: segmentCacheLifetime)
@@ -35,6 +38,7 @@ public final class HLSProxy: Sendable {
         self.signer = signer
         self.clock = clock
         self.requestTimeout = requestTimeout
+        self.limits = limits
         self.logger = logger
     }
 
@@ -105,7 +109,7 @@ public final class HLSProxy: Sendable {
         do {
             guard let record = await catalog.record(id) else { throw ProxyFailure.unknownStream(id) }
             var url = URL(string: handle.url)
-            var response = try await sendShared(url, record: record, range: range)
+            var response = try await sendShared(url, record: record, range: range, duration: handle.duration)
             if Self.rejectionStatuses.contains(response.status) {
                 logger.info(
                     "upstream rejected resource",
@@ -163,7 +167,9 @@ public final class HLSProxy: Sendable {
         let deadline = ContinuousClock.now + policy.holdTimeout
         let located = try await withinHold(until: deadline) { try? await self.relocate(handle) }
         if let located, located != rejectedURL, let record = await catalog.record(handle.stream) {
-            let response = try await withinHold(until: deadline) { try await self.sendShared(located, record: record, range: range) }
+            let response = try await withinHold(until: deadline) {
+                try await self.sendShared(located, record: record, range: range, duration: handle.duration)
+            }
             if !Self.rejectionStatuses.contains(response.status) { return (located, response) }
         }
         try await holdForRefresh(handle.stream, reason: .rejected, until: deadline)
@@ -171,7 +177,9 @@ public final class HLSProxy: Sendable {
         guard let relocated, let record = await catalog.record(handle.stream) else {
             throw ProxyFailure.unavailable("the resource is no longer in the refreshed playlist")
         }
-        let response = try await withinHold(until: deadline) { try await self.sendShared(relocated, record: record, range: range) }
+        let response = try await withinHold(until: deadline) {
+            try await self.sendShared(relocated, record: record, range: range, duration: handle.duration)
+        }
         if Self.rejectionStatuses.contains(response.status) {
             throw ProxyFailure.unavailable("the upstream still rejects the resource after a refresh (\(response.status))")
         }
@@ -303,7 +311,7 @@ public final class HLSProxy: Sendable {
         guard response.status == 200 else {
             throw ProxyFailure(status: 502, message: "upstream answered \(response.status) for the playlist")
         }
-        let body = try await response.body.collect(upTo: Self.playlistLimit, within: requestTimeout)
+        let body = try await response.body.collect(upTo: limits.playlist, within: requestTimeout)
         do {
             return .success((try PlaylistParser.parse(body.readableBytesView), response.url))
         } catch {
@@ -311,12 +319,27 @@ public final class HLSProxy: Sendable {
         }
     }
 
-    /// A segment, part, key or init section: one upstream request however many viewers ask at once.
-    private func sendShared(_ url: URL?, record: StreamRecord, range: String?) async throws -> UpstreamResponse {
+    /// A segment, part, key or init section: one upstream request however many viewers ask at once. Its
+    /// body is capped (`segment_max_mb`) and must arrive within a deadline derived from its duration; a
+    /// body over either fails, and a failed body is never kept.
+    private func sendShared(_ url: URL?, record: StreamRecord, range: String?, duration: Int?) async throws -> UpstreamResponse {
         guard let url else { throw ProxyFailure(status: 502, message: "unusable upstream URL") }
-        return try await segments.response(for: url.absoluteString + "|" + (range ?? "")) {
-            try await self.send(url, record: record, range: range)
+        let host = url.host ?? ""
+        // The whole resource, sliced by `resource`, when its host is known to ignore ranges.
+        let sent = range.flatMap { rangeIgnorers.contains(host) ? nil : $0 }
+        let limits = self.limits
+        let allowed = limits.segmentDeadline(timeout: requestTimeout, duration: duration.map(Double.init))
+        let response = try await segments.response(for: url.absoluteString + "|" + (sent ?? "")) {
+            let deadline = ContinuousClock.now + allowed
+            var response = try await self.send(url, record: record, range: sent)
+            if let length = response.headers.value(for: "Content-Length").flatMap(Int.init), length > limits.segment {
+                throw ProxyFailure(status: 502, message: "the upstream's body is \(length) bytes, over segment_max_mb")
+            }
+            response.body = response.body.bounded(limit: limits.segment, until: deadline, allowed: allowed)
+            return response
         }
+        if sent != nil, response.status == 200 { rangeIgnorers.insert(host) }
+        return response
     }
 
     private func send(_ url: URL?, record: StreamRecord, range: String?) async throws -> UpstreamResponse {
@@ -399,6 +422,23 @@ final class Hold: @unchecked Sendable {
             let now = ContinuousClock.now
             started = now
             return now + limit
+        }
+    }
+}
+
+/// A bounded set of host names (forgotten all at once when full: it is a hint, not a record).
+final class HostSet: Sendable {
+    private let hosts = NIOLockedValueBox(Set<String>())
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func contains(_ host: String) -> Bool { hosts.withLockedValue { $0.contains(host) } }
+
+    func insert(_ host: String) {
+        hosts.withLockedValue { hosts in
+            if hosts.count >= limit { hosts.removeAll() }
+            hosts.insert(host)
         }
     }
 }

@@ -10,6 +10,8 @@ public struct MediaReference: Sendable, Equatable {
     public var uri: String
     /// The attribute carrying the URI, or nil when the URI is a line of its own (a segment).
     public var attribute: String?
+    /// For segments and parts: the seconds it plays (EXTINF, DURATION), when the playlist says.
+    public var duration: Double?
     /// For `EXT-X-RENDITION-REPORT`: the reference points to another media playlist, not a resource.
     public var isRenditionReport: Bool = false
 }
@@ -21,14 +23,20 @@ public enum MediaPlaylistWalker {
         var references: [MediaReference] = []
         var msn = playlist.mediaSequence
         var partIndex = 0
+        var duration: Double?
         for (position, line) in playlist.lines.enumerated() {
             switch line {
             case .uri(let uri):
-                references.append(MediaReference(line: position, kind: .segment, msn: msn, uri: uri))
+                references.append(MediaReference(line: position, kind: .segment, msn: msn, uri: uri, duration: duration))
                 msn += 1
                 partIndex = 0
+                duration = nil
             case .tag(let tag):
                 switch tag.name {
+                case "EXTINF":
+                    duration = (tag.value ?? "").split(separator: ",", maxSplits: 1).first.flatMap {
+                        Double($0.trimmingCharacters(in: .whitespaces))
+                    }
                 case "EXT-X-SKIP":
                     // A delta update: the skipped segments still count (RFC 8216bis §4.4.5.2).
                     msn += Int(tag.attributes["SKIPPED-SEGMENTS"] ?? "") ?? 0
@@ -42,9 +50,12 @@ public enum MediaPlaylistWalker {
                         references.append(MediaReference(line: position, kind: .key, msn: msn, uri: uri, attribute: "URI"))
                     }
                 case "EXT-X-PART":
-                    if let uri = tag.attributes["URI"] {
+                    let attributes = tag.attributes
+                    if let uri = attributes["URI"] {
                         references.append(
-                            MediaReference(line: position, kind: .part, msn: msn, part: partIndex, uri: uri, attribute: "URI"))
+                            MediaReference(
+                                line: position, kind: .part, msn: msn, part: partIndex, uri: uri, attribute: "URI",
+                                duration: attributes["DURATION"].flatMap(Double.init)))
                         partIndex += 1
                     }
                 case "EXT-X-PRELOAD-HINT":

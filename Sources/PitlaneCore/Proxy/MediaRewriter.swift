@@ -66,7 +66,8 @@ public struct MediaRewriter: Sendable {
             } else {
                 let handle = ResourceHandle(
                     stream: stream, kind: reference.kind, url: upstream.absoluteString, variant: variant,
-                    msn: reference.kind == .segment ? lastPosition[shared] ?? reference.msn : reference.msn, part: reference.part)
+                    msn: reference.kind == .segment ? lastPosition[shared] ?? reference.msn : reference.msn, part: reference.part,
+                    duration: reference.duration.flatMap(ResourceHandle.wholeSeconds))
                 let ext = MediaExtension.choose(kind: reference.kind, url: upstream, playlistHasMap: hasMap, context: context)
                 replacement = "../s/\(signer.sign(handle)).\(ext)"
                 handles[shared] = replacement

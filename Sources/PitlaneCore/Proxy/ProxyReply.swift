@@ -64,6 +64,8 @@ public struct ProxyFailure: Error, Sendable, Equatable {
     static func from(_ error: any Error) -> ProxyFailure {
         switch error {
         case UpstreamError.timeout, is TimeoutError: ProxyFailure(status: 504, message: "upstream timeout")
+        case UpstreamError.tooSlow(let allowed):
+            ProxyFailure(status: 504, message: "upstream timeout: the body did not arrive within \(allowed.components.seconds) s")
         case let upstream as UpstreamError: ProxyFailure(status: 502, message: "upstream error: \(upstream)")
         case let failure as ProxyFailure: failure
         default: ProxyFailure(status: 502, message: "upstream error: \(error)")

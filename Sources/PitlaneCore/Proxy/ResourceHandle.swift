@@ -27,17 +27,29 @@ public struct ResourceHandle: Sendable, Codable, Equatable {
     public var msn: Int?
     /// The index of a partial segment within its parent segment (LL-HLS).
     public var part: Int?
+    /// Whole seconds the segment or part plays (rounded up), from EXTINF or DURATION: its body's deadline
+    /// is derived from it.
+    public var duration: Int?
 
-    public init(stream: String, kind: ResourceKind, url: String, variant: String? = nil, msn: Int? = nil, part: Int? = nil) {
+    public init(
+        stream: String, kind: ResourceKind, url: String, variant: String? = nil, msn: Int? = nil, part: Int? = nil, duration: Int? = nil
+    ) {
         self.stream = stream
         self.kind = kind
         self.url = url
         self.variant = variant
         self.msn = msn
         self.part = part
+        self.duration = duration
+    }
+
+    /// A playlist's duration as whole seconds, rounded up (nil for nonsense: negative, NaN, over a day).
+    public static func wholeSeconds(_ seconds: Double) -> Int? {
+        guard seconds.isFinite, seconds >= 0, seconds <= 86_400 else { return nil }
+        return Int(seconds.rounded(.up))
     }
 
     enum CodingKeys: String, CodingKey {
-        case stream = "s", kind = "k", url = "u", variant = "v", msn = "n", part = "p"
+        case stream = "s", kind = "k", url = "u", variant = "v", msn = "n", part = "p", duration = "d"
     }
 }

@@ -50,6 +50,8 @@ public enum UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
     case refusedAddress(host: String)
     case tooManyRedirects
     case bodyTooLarge(limit: Int)
+    /// The body did not arrive within its total deadline.
+    case tooSlow(Duration)
     case connection(String)
 
     public var description: String {
@@ -59,6 +61,7 @@ public enum UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
             "refused to connect to \(host): a loopback, private or link-local address (allow_private allows it)"
         case .tooManyRedirects: "too many redirects"
         case .bodyTooLarge(let limit): "the body is larger than \(limit) bytes"
+        case .tooSlow(let allowed): "the body did not arrive within \(allowed.components.seconds) s"
         case .connection(let reason): "connection failed: \(reason)"
         }
     }

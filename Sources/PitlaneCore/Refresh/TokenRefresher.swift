@@ -19,6 +19,7 @@ public actor TokenRefresher {
     public nonisolated let policy: RefreshPolicy
     private let logger: Logger
     private var http: any UpstreamClient = OfflineUpstream()
+    private var documentLimit = BodyLimits().document
     private var sources: [String: Source] = [:]
     private var sourceOrder: [String] = []
     private var statuses: [String: SourceStatus] = [:]
@@ -40,8 +41,9 @@ public actor TokenRefresher {
     }
 
     /// The client extractors fetch pages and APIs with (the proxy's shared one).
-    public func setUpstream(_ client: any UpstreamClient) {
+    public func setUpstream(_ client: any UpstreamClient, limits: BodyLimits = BodyLimits()) {
         http = client
+        documentLimit = limits.document
     }
 
     public func register(_ source: Source) {
@@ -141,7 +143,8 @@ public actor TokenRefresher {
     private func perform(_ source: Source, reason: Reason) async -> RunOutcome {
         let started = clock.now()
         let context = ExtractionContext(
-            now: started, http: http, headers: source.headers, allowPrivate: source.allowPrivate, requestTimeout: source.timeout)
+            now: started, http: http, headers: source.headers, allowPrivate: source.allowPrivate, requestTimeout: source.timeout,
+            documentLimit: documentLimit)
         let result = await Self.run(source, context: context, live: liveRuns)
         let now = clock.now()
         let duration = max(0, now.timeIntervalSince(started))

@@ -18,7 +18,7 @@ extension Configuration {
     }
 
     func makeValidator(http: any UpstreamClient) -> StreamValidator {
-        StreamValidator(http: http, timeout: upstreamTimeout)
+        StreamValidator(http: http, timeout: upstreamTimeout, playlistLimit: upstream.limits.playlist)
     }
 
     /// Registers every configured source (disabled ones too, so the API lists them).

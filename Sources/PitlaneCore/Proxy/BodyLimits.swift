@@ -1,0 +1,61 @@
+import Foundation
+import NIOCore
+
+/// How much of an upstream's body Pitlane reads, and for how long (`upstream.*_max_mb`,
+/// `upstream.segment_deadline_factor`). Every body has both a cap and a total deadline: a host nobody
+/// controls may send a 50 MB "playlist" or a segment that never ends.
+public struct BodyLimits: Sendable, Equatable {
+    /// Playlists (real ones are kilobytes).
+    public var playlist = 8 * 1024 * 1024
+    /// Pages, JSON API answers and channel lists.
+    public var document = 4 * 1024 * 1024
+    /// Segments, parts, init sections and keys.
+    public var segment = 64 * 1024 * 1024
+    /// A segment's body must have arrived `upstream.timeout + factor × its duration` after the request:
+    /// a stream that cannot deliver a segment in a few times its length cannot be watched anyway.
+    public var segmentDeadlineFactor: Double = 4
+
+    /// The duration assumed for resources the playlist gives none (keys, init sections, preload hints).
+    static let unknownDuration: Double = 10
+
+    public init() {}
+
+    /// The total time a segment's body may take, from the request to its last byte.
+    public func segmentDeadline(timeout: Duration, duration: Double?) -> Duration {
+        let seconds = segmentDeadlineFactor * min(max(duration ?? Self.unknownDuration, 0), 3600)
+        return timeout + .milliseconds(Int64(seconds * 1000))
+    }
+}
+
+extension UpstreamBody {
+    /// The same bytes, failing with `bodyTooLarge` past `limit` bytes and with `tooSlow` once `deadline`
+    /// has passed. The deadline is checked as chunks arrive; a body that stops sending altogether is cut by
+    /// the client's read timeout.
+    public func bounded(limit: Int, until deadline: ContinuousClock.Instant, allowed: Duration) -> UpstreamBody {
+        let iterator = BoundedIterator(makeAsyncIterator(), limit: limit, deadline: deadline, allowed: allowed)
+        return UpstreamBody(next: { try await iterator.next() })
+    }
+}
+
+private final class BoundedIterator: @unchecked Sendable {
+    private var base: UpstreamBody.AsyncIterator
+    private var received = 0
+    private let limit: Int
+    private let deadline: ContinuousClock.Instant
+    private let allowed: Duration
+
+    init(_ base: UpstreamBody.AsyncIterator, limit: Int, deadline: ContinuousClock.Instant, allowed: Duration) {
+        self.base = base
+        self.limit = limit
+        self.deadline = deadline
+        self.allowed = allowed
+    }
+
+    func next() async throws -> ByteBuffer? {
+        guard let chunk = try await base.next() else { return nil }
+        received += chunk.readableBytes
+        if received > limit { throw UpstreamError.bodyTooLarge(limit: limit) }
+        if ContinuousClock.now > deadline { throw UpstreamError.tooSlow(allowed) }
+        return chunk
+    }
+}

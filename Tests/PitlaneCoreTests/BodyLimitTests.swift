@@ -1,0 +1,120 @@
+import Foundation
+import NIOCore
+import PitlaneCore
+import Testing
+
+/// Every segment body has a size cap and a total deadline (issue 11), and an upstream that ignores
+/// `Range` costs one full fetch per URL, not one per range.
+struct BodyLimitTests {
+    static let megabyte = 1024 * 1024
+
+    static func segmentHarness(
+        requestTimeout: Duration = .seconds(15), limits: BodyLimits = BodyLimits(), _ reply: @escaping @Sendable () -> FakeUpstream.Reply
+    ) async -> ProxyHarness {
+        await HLSEngineTests.harness(requestTimeout: requestTimeout, limits: limits) { path, _ in
+            path == "/live/seg100.ts" ? reply() : nil
+        }
+    }
+
+    static func firstSegment(_ harness: ProxyHarness, range: String? = nil) async throws -> ProxyReply {
+        let segments = try await harness.segmentTokens(key: try await harness.variantPath())
+        return await harness.proxy.resource(stream: harness.streamID, token: segments[0], ext: "ts", range: range)
+    }
+
+    static func segmentRequests(_ harness: ProxyHarness) -> [UpstreamRequest] {
+        harness.upstream.requests.filter { $0.url.path == "/live/seg100.ts" }
+    }
+
+    /// The upstream says up front that the body is over `segment_max_mb`: 502 before a byte is relayed.
+    @Test func aSegmentOverTheCapByItsLengthIs502() async throws {
+        var limits = BodyLimits()
+        limits.segment = Self.megabyte
+        let harness = await Self.segmentHarness(limits: limits) {
+            .init(
+                status: 200, body: "", headers: HeaderProfile(["Content-Type": "video/mp2t", "Content-Length": String(2 * Self.megabyte)]),
+                stream: UpstreamBody(ChunkedBytes(bytes: [UInt8](repeating: 0x47, count: 2 * Self.megabyte), chunk: 65536)))
+        }
+        let reply = try await Self.firstSegment(harness)
+        #expect(reply.status == 502)
+        guard case .text(let message) = reply.body else { throw HLSEngineTests.HarnessError.unexpected("a message") }
+        #expect(message.contains("segment_max_mb"))
+    }
+
+    /// A body with no length that grows past the cap is cut there, and what it sent is not kept: the next
+    /// viewer's request goes to the upstream again.
+    @Test func aSegmentThatGrowsPastTheCapIsCutAndNotKept() async throws {
+        var limits = BodyLimits()
+        limits.segment = Self.megabyte
+        let harness = await Self.segmentHarness(limits: limits) {
+            .init(
+                status: 200, body: "", headers: HeaderProfile(["Content-Type": "video/mp2t"]),
+                stream: UpstreamBody(ChunkedBytes(bytes: [UInt8](repeating: 0x47, count: 3 * Self.megabyte), chunk: 65536)))
+        }
+        let reply = try await Self.firstSegment(harness)
+        #expect(reply.status == 200)
+        guard case .stream(let body) = reply.body else { throw HLSEngineTests.HarnessError.unexpected("a body") }
+        await #expect(throws: UpstreamError.bodyTooLarge(limit: Self.megabyte)) { _ = try await body.collect(upTo: 8 * Self.megabyte) }
+        _ = try await Self.firstSegment(harness)
+        #expect(Self.segmentRequests(harness).count == 2)
+    }
+
+    /// A segment that drips is cut at `timeout + factor × duration` (0.2 s + 0.25 × 2 s here), not held
+    /// for as long as the upstream likes.
+    @Test func aSegmentSlowerThanItsDeadlineIsCut() async throws {
+        var limits = BodyLimits()
+        limits.segmentDeadlineFactor = 0.25
+        let harness = await Self.segmentHarness(requestTimeout: .milliseconds(200), limits: limits) {
+            .init(
+                status: 200, body: "", headers: HeaderProfile(["Content-Type": "video/mp2t"]),
+                stream: drippingBody("G", every: .milliseconds(50)))
+        }
+        let started = ContinuousClock.now
+        let reply = try await Self.firstSegment(harness)
+        guard case .stream(let body) = reply.body else { throw HLSEngineTests.HarnessError.unexpected("a body") }
+        await #expect(throws: UpstreamError.tooSlow(.milliseconds(700))) { _ = try await body.collect(upTo: Self.megabyte) }
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed >= .milliseconds(600) && elapsed < .seconds(3), "\(elapsed)")
+    }
+
+    /// Three ranges of one segment from an upstream that answers every Range with the whole body: the
+    /// first teaches Pitlane that the host ignores ranges, the second fetches the whole segment once
+    /// without a Range, the third is sliced from that copy. Each player gets exactly its bytes.
+    @Test func rangesOfAnUpstreamThatIgnoresThemShareOneFullFetch() async throws {
+        let bytes = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        let harness = await Self.segmentHarness {
+            .init(
+                status: 200, body: "", headers: HeaderProfile(["Content-Type": "video/mp2t", "Content-Length": "10000"]),
+                stream: UpstreamBody(ChunkedBytes(bytes: bytes, chunk: 1500)))
+        }
+        for (header, first, last) in [("bytes=0-999", 0, 999), ("bytes=1000-4999", 1000, 4999), ("bytes=5000-", 5000, 9999)] {
+            let reply = try await Self.firstSegment(harness, range: header)
+            #expect(reply.status == 206)
+            guard case .stream(let body) = reply.body else { throw HLSEngineTests.HarnessError.unexpected("a body") }
+            #expect(Array(buffer: try await body.collect(upTo: 1 << 20)) == Array(bytes[first...last]), "\(header)")
+        }
+        let requests = Self.segmentRequests(harness)
+        #expect(requests.map(\.range) == ["bytes=0-999", nil])
+    }
+
+    /// The handle of a segment or part carries its duration (rounded up), from which its deadline comes.
+    @Test func handlesCarryTheirDuration() async throws {
+        let harness = await ProxyHarness()
+        let segments = try await harness.segmentTokens(key: try await harness.variantPath())
+        let handle = try TestSupport.signer.verify(segments[0], stream: harness.streamID)
+        #expect(handle.duration == 2)
+        let playlist = try PlaylistParser.parse(
+            "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-PART:DURATION=0.334,URI=\"p0.mp4\"\n#EXTINF:3.96,\ns0.mp4\n#EXTINF:oops,\ns1.mp4\n")
+        let references = MediaPlaylistWalker.references(in: playlist)
+        #expect(references.map(\.duration) == [0.334, 3.96, nil])
+        #expect(ResourceHandle.wholeSeconds(3.96) == 4)
+        #expect(ResourceHandle.wholeSeconds(.nan) == nil)
+        #expect(ResourceHandle.wholeSeconds(-1) == nil)
+    }
+
+    @Test func theDeadlineGrowsWithTheDuration() {
+        let limits = BodyLimits()
+        #expect(limits.segmentDeadline(timeout: .seconds(15), duration: 6) == .seconds(39))
+        #expect(limits.segmentDeadline(timeout: .seconds(15), duration: nil) == .seconds(55))
+        #expect(limits.segmentDeadline(timeout: .seconds(15), duration: 1e300) == .seconds(15 + 4 * 3600))
+    }
+}

@@ -12,7 +12,8 @@ public actor ExtractionService {
     let clock: any WallClock
     let concurrency: Int
     let logger: Logger
-    private var running: Task<Void, Never>?
+    /// The cycle under way: a second caller (`POST /api/extract` during the loop's run) shares it.
+    private let cycles: SingleFlight<String, Bool>
 
     public init(
         refresher: TokenRefresher, catalog: StreamCatalog, validator: StreamValidator?, store: (any CatalogueStore)?, clock: any WallClock,
@@ -25,6 +26,7 @@ public actor ExtractionService {
         self.clock = clock
         self.concurrency = max(1, concurrency)
         self.logger = logger
+        self.cycles = SingleFlight(clock: clock)
     }
 
     /// Sets the validator once the HTTP client exists (nil turns validation off).
@@ -48,14 +50,10 @@ public actor ExtractionService {
 
     /// Runs every source, validates every stream, saves. Returns when done.
     public func runCycle() async {
-        if let running {
-            await running.value
-            return
+        _ = await cycles.value(for: "cycle") {
+            await self.cycle()
+            return true
         }
-        let task = Task { await self.cycle() }
-        running = task
-        await task.value
-        running = nil
     }
 
     private func cycle() async {

@@ -17,7 +17,7 @@ public final class HLSProxy: Sendable {
     let logger: Logger
     let indexCache = MasterIndexCache()
     let playlists: PlaylistCache
-    let rendered = RenderedPlaylistCache()
+    let rendered: RenderedPlaylistCache
     let segments: SegmentCache
     let requestTimeout: Duration
     let limits: BodyLimits
@@ -31,6 +31,7 @@ public final class HLSProxy: Sendable {
         limits: BodyLimits = BodyLimits(), logger: Logger = Logger(label: "pitlane.proxy")
     ) {
         self.playlists = PlaylistCache(clock: clock)
+        self.rendered = RenderedPlaylistCache(clock: clock)
         self.segments = SegmentCache(clock: clock, byteLimit: segmentCacheBytes, lifetime: segmentCacheLifetime)
         self.catalog = catalog
         self.refresher = refresher
@@ -300,20 +301,25 @@ public final class HLSProxy: Sendable {
     /// `.failure(status)` when the upstream rejected the token; throws for every other problem. Shared by
     /// every viewer through the playlist cache.
     func fetchPlaylist(_ url: URL, record: StreamRecord) async throws -> Result<(Playlist, URL), Rejected> {
-        try await playlists.playlist(for: record.descriptor.id + "|" + url.absoluteString) {
-            try await self.loadPlaylist(url, record: record)
+        do {
+            return .success(
+                try await playlists.playlist(for: record.descriptor.id + "|" + url.absoluteString) {
+                    try await self.loadPlaylist(url, record: record)
+                })
+        } catch let rejected as Rejected {
+            return .failure(rejected)
         }
     }
 
-    private func loadPlaylist(_ url: URL, record: StreamRecord) async throws -> Result<(Playlist, URL), Rejected> {
+    private func loadPlaylist(_ url: URL, record: StreamRecord) async throws -> (Playlist, URL, Int) {
         let response = try await send(url, record: record, range: nil)
-        if Self.rejectionStatuses.contains(response.status) { return .failure(Rejected(status: response.status)) }
+        if Self.rejectionStatuses.contains(response.status) { throw Rejected(status: response.status) }
         guard response.status == 200 else {
             throw ProxyFailure(status: 502, message: "upstream answered \(response.status) for the playlist")
         }
         let body = try await response.body.collect(upTo: limits.playlist, within: requestTimeout)
         do {
-            return .success((try PlaylistParser.parse(body.readableBytesView), response.url))
+            return (try PlaylistParser.parse(body.readableBytesView), response.url, body.readableBytes)
         } catch {
             throw ProxyFailure(status: 502, message: "upstream body is not a playlist: \(error)")
         }

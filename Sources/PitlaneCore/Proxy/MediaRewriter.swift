@@ -36,25 +36,25 @@ public struct MediaRewriter: Sendable {
         var lines = media.lines
         let hasMap = media.lines.contains { if case .tag(let tag) = $0 { tag.name == "EXT-X-MAP" } else { false } }
         let references = MediaPlaylistWalker.references(in: media)
-        let resolved = references.map { URIResolver.fetchable($0.uri, against: baseURL) }
         // Resources that share one URI share one handle, signed with the position of the last of them: the
-        // one a sliding window keeps longest, so it can still be found after a refresh.
-        var lastPosition: [String: Int] = [:]
-        for (reference, upstream) in zip(references, resolved) where !reference.isRenditionReport {
-            guard let upstream else { continue }
-            lastPosition[upstream.absoluteString + "|" + reference.kind.rawValue] = reference.msn
+        // one a sliding window keeps longest, so it can still be found after a refresh. Keyed by the URI as
+        // written (no copy of it), and only URIs written more than once keep their handle for reuse.
+        var sharing: [SharedURI: (last: Int, count: Int)] = [:]
+        for reference in references where !reference.isRenditionReport {
+            let key = SharedURI(uri: reference.uri, kind: reference.kind)
+            sharing[key] = (reference.msn, (sharing[key]?.count ?? 0) + 1)
         }
-        var handles: [String: String] = [:]
+        var handles: [SharedURI: String] = [:]
         var dropped: Set<Int> = []
         var gaps: Set<Int> = []
-        for (reference, upstream) in zip(references, resolved) {
-            guard let upstream else {
+        for reference in references {
+            guard let upstream = URIResolver.fetchable(reference.uri, against: baseURL) else {
                 report("dropped a URI that cannot be resolved (line \(reference.line + 1), \(reference.attribute ?? "segment"))")
                 if reference.attribute == nil { gaps.insert(reference.line) } else { dropped.insert(reference.line) }
                 continue
             }
             let replacement: String
-            let shared = upstream.absoluteString + "|" + reference.kind.rawValue
+            let shared = SharedURI(uri: reference.uri, kind: reference.kind)
             if reference.isRenditionReport {
                 guard let key = variantKeyFor(upstream) else {
                     dropped.insert(reference.line)
@@ -66,11 +66,11 @@ public struct MediaRewriter: Sendable {
             } else {
                 let handle = ResourceHandle(
                     stream: stream, kind: reference.kind, url: upstream.absoluteString, variant: variant,
-                    msn: reference.kind == .segment ? lastPosition[shared] ?? reference.msn : reference.msn, part: reference.part,
+                    msn: reference.kind == .segment ? sharing[shared]?.last ?? reference.msn : reference.msn, part: reference.part,
                     duration: reference.duration.flatMap(ResourceHandle.wholeSeconds))
                 let ext = MediaExtension.choose(kind: reference.kind, url: upstream, playlistHasMap: hasMap, context: context)
                 replacement = "../s/\(signer.sign(handle)).\(ext)"
-                handles[shared] = replacement
+                if (sharing[shared]?.count ?? 0) > 1 { handles[shared] = replacement }
             }
             lines[reference.line] = Self.replacing(lines[reference.line], attribute: reference.attribute, with: replacement)
         }
@@ -86,6 +86,11 @@ public struct MediaRewriter: Sendable {
             }
         }
         return Playlist(kind: .media, lines: kept)
+    }
+
+    private struct SharedURI: Hashable {
+        var uri: String
+        var kind: ResourceKind
     }
 
     private static func replacing(_ line: PlaylistLine, attribute: String?, with uri: String) -> PlaylistLine {

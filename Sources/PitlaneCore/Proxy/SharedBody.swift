@@ -328,76 +328,68 @@ final class ByteBudget: Sendable {
 
 /// Single-flight segment fetches with a bounded, short-lived, least-recently-used byte cache: one upstream
 /// request per segment however many viewers watch, and no wasted prefetch.
-actor SegmentCache {
+final class SegmentCache: Sendable {
     struct Shared: Sendable {
         var status: Int
         var url: URL
         var headers: HeaderProfile
         var body: SharedBody
-        var storedAt: Date
     }
 
-    private var entries: [String: Shared] = [:]
-    private var order: [String] = []
-    private var inFlight: [String: Task<Result<Shared, Error>, Never>] = [:]
-    private var watching = false
+    typealias Loaded = Result<Shared, any Error>
+
+    private let flights: SingleFlight<String, Loaded>
     private let clock: any WallClock
     let byteLimit: Int
     let lifetime: TimeInterval
+    let budget: ByteBudget
 
     /// The largest body kept whole for later viewers: a quarter of the budget, at most 16 MiB.
     var keepLimit: Int { max(1024 * 1024, min(16 * 1024 * 1024, byteLimit / 4)) }
-    let budget: ByteBudget
 
     init(clock: any WallClock, byteLimit: Int = 64 * 1024 * 1024, lifetime: TimeInterval = 30) {
         self.clock = clock
         self.byteLimit = byteLimit
         self.lifetime = lifetime
-        self.budget = ByteBudget(limit: byteLimit)
+        let budget = ByteBudget(limit: byteLimit)
+        self.budget = budget
+        var rules = SingleFlight<String, Loaded>.Rules()
+        // Only 200 and 206 answers are shared beyond the callers already waiting.
+        rules.lifetime = { loaded in
+            guard case .success(let shared) = loaded, shared.status == 200 || shared.status == 206 else { return 0 }
+            return lifetime
+        }
+        rules.usable = { loaded in (try? loaded.get())?.body.isWhole ?? false }
+        rules.cost = { loaded in (try? loaded.get())?.body.size ?? 0 }
+        // Bytes still downloading count too (the budget holds them all); only complete bodies can be freed.
+        rules.overBudget = { _ in budget.current > byteLimit && budget.evictableBytes > 0 }
+        rules.released = { loaded in (try? loaded.get())?.body.stopKeeping() }
+        rules.cancelsAbandoned = true  // every viewer left before the response head: nobody will read it
+        flights = SingleFlight(clock: clock, rules: rules)
+        // Bodies grow between requests: going over the budget evicts, even while no viewer asks.
+        budget.whenOver { [weak self] in self?.evict() }
     }
 
     /// Bytes held by every shared body right now, downloading ones included.
-    nonisolated var bytesHeld: Int { budget.current }
+    var bytesHeld: Int { budget.current }
 
-    /// The shared response for `key`; `load` runs only when no fresh entry or fetch exists. Only 200 and
-    /// 206 answers are shared beyond the callers already waiting.
+    /// The shared response for `key`; `load` runs only when no fresh entry or fetch exists.
     func response(for key: String, load: @escaping @Sendable () async throws -> UpstreamResponse) async throws -> UpstreamResponse {
-        watchBudget()
-        evict()  // bodies grow while they download, so the bytes are counted again at every request
-        if let entry = entries[key], clock.now().timeIntervalSince(entry.storedAt) < lifetime, entry.body.isWhole,
-            let response = Self.response(entry)
-        {
-            touch(key)
-            return response
-        }
-        if let running = inFlight[key] {
-            // Joined too late (the body already dropped its beginning): a fetch of its own.
-            if let response = Self.response(try await running.value.get()) { return response }
-            return try await uncached(load)
-        }
-        let now = clock.now()
-        let task = Task<Result<Shared, Error>, Never> {
+        let (keepLimit, budget) = (self.keepLimit, self.budget)
+        let loaded = await flights.value(for: key) {
             do {
                 let response = try await load()
                 let body = SharedBody(keepLimit: keepLimit, budget: budget)
                 body.fill(from: response.body)
-                return .success(Shared(status: response.status, url: response.url, headers: response.headers, body: body, storedAt: now))
+                return .success(Shared(status: response.status, url: response.url, headers: response.headers, body: body))
             } catch {
                 return .failure(error)
             }
         }
-        inFlight[key] = task
-        let result = await task.value
-        inFlight[key] = nil
-        let shared = try result.get()
-        if shared.status == 200 || shared.status == 206 {
-            entries[key] = shared
-            touch(key)
-            evict()
-        }
-        // Nothing is dropped before a body's first reader, so the first reader always starts at byte 0.
-        guard let response = Self.response(shared) else { return try await uncached(load) }
-        return response
+        // Nothing is dropped before a body's first reader, so the first reader always starts at byte 0; a
+        // viewer who joined too late (the body already dropped its beginning) gets a fetch of its own.
+        if let response = Self.response(try loaded.get()) { return response }
+        return try await uncached(load)
     }
 
     /// A fetch for one reader, kept by nobody else.
@@ -405,7 +397,7 @@ actor SegmentCache {
         let response = try await load()
         let body = SharedBody(keepLimit: 0, budget: budget)
         body.fill(from: response.body)
-        let shared = Shared(status: response.status, url: response.url, headers: response.headers, body: body, storedAt: clock.now())
+        let shared = Shared(status: response.status, url: response.url, headers: response.headers, body: body)
         guard let fresh = Self.response(shared) else { throw UpstreamError.connection("the upstream body could not be read") }
         return fresh
     }
@@ -415,34 +407,10 @@ actor SegmentCache {
         return UpstreamResponse(status: shared.status, url: shared.url, headers: shared.headers, body: body)
     }
 
-    private func touch(_ key: String) {
-        order.removeAll { $0 == key }
-        order.append(key)
-    }
-
-    /// Asks for eviction whenever the bodies together go over the budget (they grow between requests).
-    private func watchBudget() {
-        guard !watching else { return }
-        watching = true
-        budget.whenOver { [weak self] in
-            Task { await self?.evict() }
-        }
-    }
-
     /// Drops expired entries, then the least recently used until the bytes fit. A body that is let go
     /// keeps only what its readers still need.
-    private func evict() {
-        defer { budget.evicted() }
-        let now = clock.now()
-        for (key, entry) in entries where now.timeIntervalSince(entry.storedAt) >= lifetime || entry.body.failed {
-            entries[key] = nil
-            order.removeAll { $0 == key }
-            entry.body.stopKeeping()
-        }
-        while budget.current > byteLimit, budget.evictableBytes > 0, let oldest = order.first {
-            entries[oldest]?.body.stopKeeping()
-            entries[oldest] = nil
-            order.removeFirst()
-        }
+    func evict() {
+        flights.evict()
+        budget.evicted()
     }
 }

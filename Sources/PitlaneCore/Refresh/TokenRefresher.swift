@@ -23,7 +23,9 @@ public actor TokenRefresher {
     private var sources: [String: Source] = [:]
     private var sourceOrder: [String] = []
     private var statuses: [String: SourceStatus] = [:]
-    private var inFlight: [String: Task<RunOutcome, Never>] = [:]
+    /// Source runs under way, shared by everyone who asks meanwhile. A run whose callers gave up (a hold
+    /// that timed out) is not cancelled: it lands its result for the next request.
+    private let runs: SingleFlight<String, RunOutcome>
     /// Per source: the last run's outcome, answered to requests that come before the next run may start.
     private var lastOutcome: [String: RunOutcome] = [:]
     /// Per source: the earliest time of its next run (the spacing after a success, the backoff after failures).
@@ -37,6 +39,7 @@ public actor TokenRefresher {
         self.catalog = catalog
         self.clock = clock
         self.policy = policy
+        self.runs = SingleFlight(clock: clock)
         self.logger = logger
     }
 
@@ -55,7 +58,7 @@ public actor TokenRefresher {
     public var sourceIDs: [String] { sourceOrder }
 
     /// The sources whose run is under way.
-    public func runningSources() -> [String] { inFlight.keys.sorted() }
+    public func runningSources() -> [String] { runs.running.sorted() }
 
     /// Puts back the statuses saved by an earlier run, keeping what each source's configuration says now.
     public func restore(_ saved: [SourceStatus]) {
@@ -107,7 +110,7 @@ public actor TokenRefresher {
     /// delays no other source's refresh.
     @discardableResult
     public func tick() async -> [Task<RunOutcome, Never>] {
-        let due = await dueSources().filter { inFlight[$0] == nil }
+        let due = await dueSources().filter { !runs.isRunning($0) }
         return due.map { source in Task { await self.refresh(source: source, reason: .scheduled) } }
     }
 
@@ -124,22 +127,20 @@ public actor TokenRefresher {
     /// and discovery runs ignore the spacing and the backoff.
     @discardableResult
     public func refresh(source sourceID: String, reason: Reason) async -> RunOutcome {
-        if let running = inFlight[sourceID] { return await running.value }
-        let now = clock.now()
-        if reason != .manual, reason != .discovery, let gate = notBefore[sourceID], now < gate,
-            gate.timeIntervalSince(now) <= policy.furthestPlan  // a clock set back does not block
-        {
-            return lastOutcome[sourceID] ?? RunOutcome(failure: ExtractionFailure(message: "waiting before the next run"))
-        }
         guard let source = sources[sourceID] else { return RunOutcome(failure: ExtractionFailure(message: "unknown source \(sourceID)")) }
-        guard source.enabled else { return RunOutcome() }
-        let task = Task { await self.perform(source, reason: reason) }
-        inFlight[sourceID] = task
-        return await task.value
+        if !runs.isRunning(sourceID) {
+            let now = clock.now()
+            if reason != .manual, reason != .discovery, let gate = notBefore[sourceID], now < gate,
+                gate.timeIntervalSince(now) <= policy.furthestPlan  // a clock set back does not block
+            {
+                return lastOutcome[sourceID] ?? RunOutcome(failure: ExtractionFailure(message: "waiting before the next run"))
+            }
+            guard source.enabled else { return RunOutcome() }
+        }
+        return await runs.value(for: sourceID) { await self.perform(source, reason: reason) }
     }
 
-    /// One run of a source, from start to bookkeeping; it clears its own in-flight entry, so a run whose
-    /// waiters gave up (a hold that timed out) still lands its result for the next request.
+    /// One run of a source, from start to bookkeeping.
     private func perform(_ source: Source, reason: Reason) async -> RunOutcome {
         let started = clock.now()
         let context = ExtractionContext(
@@ -182,7 +183,6 @@ public actor TokenRefresher {
             outcome = RunOutcome(found: found)
         }
         lastOutcome[source.id] = outcome
-        inFlight[source.id] = nil
         return outcome
     }
 

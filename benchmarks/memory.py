@@ -12,17 +12,13 @@ the origin sent; nothing is asserted (this is a benchmark, not a test).
     python3 benchmarks/memory.py [--bin PATH]
 """
 import argparse
-import re
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from pitlane_process import Server, binary, rss_mb
 CHUNK = 64 * 1024
 SENT = {"bytes": 0}
 LOCK = threading.Lock()
@@ -87,24 +83,16 @@ class Origin(BaseHTTPRequestHandler):
             pass
 
 
-def rss_mb(pid):
-    text = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+)", text).group(1)) / 1024
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin")
     args = parser.parse_args()
-    binary = args.bin or (
-        subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-        + "/pitlane")
+    executable = binary(args.bin)
     origin = ThreadingHTTPServer(("127.0.0.1", 0), Origin)
     origin.daemon_threads = True
     threading.Thread(target=origin.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{origin.server_address[1]}"
-    folder = Path(tempfile.mkdtemp(prefix="pitlane-memory-"))
-    (folder / "config.yaml").write_text(f"""log_level: info
+    server = Server(executable, f"""log_level: info
 demo: {{enabled: false}}
 schedule: {{refresh: false}}
 extraction: {{validate: false}}
@@ -113,20 +101,11 @@ sources:
   - {{id: slow, kind: static, allow_private: true, streams: [{{url: "{base}/slow/index.m3u8", title: Slow, key: slow}}]}}
   - {{id: endless, kind: static, allow_private: true, streams: [{{url: "{base}/endless/index.m3u8", title: Endless, key: endless}}]}}
   - {{id: fast, kind: static, allow_private: true, streams: [{{url: "{base}/fast/index.m3u8", title: Fast, key: fast}}]}}
-""")
-    log = open(folder / "pitlane.log", "w")
-    process = subprocess.Popen([binary, "serve", "--config", str(folder / "config.yaml"), "--port", "0", "--data-dir", str(folder / "data")],
-                               stdout=log, stderr=subprocess.STDOUT)
+""", prefix="pitlane-memory-")
+    url, pid = server.url, server.pid
     try:
-        url = None
-        for _ in range(300):
-            match = re.search(r"url=(http://\S+/)", (folder / "pitlane.log").read_text())
-            if match:
-                url = match.group(1)
-                break
-            time.sleep(0.1)
         time.sleep(2)
-        idle = rss_mb(process.pid)
+        idle = rss_mb(pid)
         print(f"idle RSS {idle:.0f} MB")
 
         def segments(stream):
@@ -158,7 +137,7 @@ sources:
         def sample(duration, label):
             peak, until = 0, time.time() + duration
             while time.time() < until:
-                peak = max(peak, rss_mb(process.pid))
+                peak = max(peak, rss_mb(pid))
                 time.sleep(0.2)
             return peak
 
@@ -173,7 +152,7 @@ sources:
             t.join()
         errors = [r for r in results if isinstance(r, str)]
         time.sleep(5)
-        print(f"M1 30 viewers × different 100 MB segments at 3 MB/s for 20 s: RSS peak {peak:.0f} MB, {rss_mb(process.pid):.0f} MB 5 s after; "
+        print(f"M1 30 viewers × different 100 MB segments at 3 MB/s for 20 s: RSS peak {peak:.0f} MB, {rss_mb(pid):.0f} MB 5 s after; "
               f"viewer errors {len(errors)}")
 
         # M2
@@ -189,7 +168,7 @@ sources:
         with LOCK:
             after = SENT["bytes"]
         print(f"M2 20 viewers of an endless segment left: the origin sent {(after - before) / 1e6:.1f} MB in the 5 s after; "
-              f"RSS {rss_mb(process.pid):.0f} MB")
+              f"RSS {rss_mb(pid):.0f} MB")
 
         # M3
         with LOCK:
@@ -198,10 +177,9 @@ sources:
         pull(fast, seconds=12, rate=256 * 1024)
         with LOCK:
             pulled = SENT["bytes"] - start
-        print(f"M3 one viewer at 256 kB/s for 12 s (about 3 MB read): the origin sent {pulled / 1e6:.1f} MB; RSS {rss_mb(process.pid):.0f} MB")
+        print(f"M3 one viewer at 256 kB/s for 12 s (about 3 MB read): the origin sent {pulled / 1e6:.1f} MB; RSS {rss_mb(pid):.0f} MB")
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        server.stop()
         origin.shutdown()
     return 0
 

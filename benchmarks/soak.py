@@ -17,17 +17,14 @@ import argparse
 import json
 import re
 import statistics
-import subprocess
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-ROOT = Path(__file__).resolve().parents[1]
+from pitlane_process import ROOT, Server, binary, cpu_seconds, rss_mb
 SEGMENTS = [p.read_bytes() for p in sorted((ROOT / "Sources/PitlaneServer/Resources/demo/world/low").glob("*.ts"))]
 TTL = 30
 WINDOW = 6
@@ -94,11 +91,6 @@ class Origin(BaseHTTPRequestHandler):
             pass
 
 
-def rss_mb(pid):
-    text = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+)", text).group(1)) / 1024
-
-
 class Viewer(threading.Thread):
     """Loads a stream like hls.js does and keeps up with its live edge until told to stop."""
 
@@ -143,16 +135,13 @@ def main():
     parser.add_argument("--streams", type=int, default=4)
     parser.add_argument("--viewers", type=int, default=10)
     args = parser.parse_args()
-    binary = args.bin or (
-        subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-        + "/pitlane")
+    executable = binary(args.bin)
     origin = ThreadingHTTPServer(("127.0.0.1", 0), Origin)
     origin.daemon_threads = True
     origin.streams = args.streams
     threading.Thread(target=origin.serve_forever, daemon=True).start()
     api = f"http://127.0.0.1:{origin.server_address[1]}/api/streams"
-    folder = Path(tempfile.mkdtemp(prefix="pitlane-soak-"))
-    (folder / "config.yaml").write_text(f"""log_level: info
+    server = Server(executable, f"""log_level: info
 demo: {{enabled: false}}
 schedule: {{refresh: false}}
 extraction: {{validate: false}}
@@ -163,35 +152,26 @@ sources:
     url: "{api}"
     items: "streams[*]"
     fields: {{url: hls, title: name, key: id}}
-""")
-    log = open(folder / "pitlane.log", "w")
-    process = subprocess.Popen([binary, "serve", "--config", str(folder / "config.yaml"), "--port", "0", "--data-dir", str(folder / "data")],
-                               stdout=log, stderr=subprocess.STDOUT)
+""", prefix="pitlane-soak-")
+    url, pid = server.url, server.pid
     stop = threading.Event()
     try:
-        url = None
-        for _ in range(300):
-            match = re.search(r"url=(http://\S+/)", (folder / "pitlane.log").read_text())
-            if match:
-                url = match.group(1)
-                break
-            time.sleep(0.1)
         ids = []
         for _ in range(300):
             ids = [s["id"] for s in json.load(urllib.request.urlopen(url + "api/streams", timeout=10))["streams"]]
             if len(ids) >= args.streams:
                 break
             time.sleep(0.2)
-        print(f"binary {binary}; streams {sorted(ids)}; idle RSS {rss_mb(process.pid):.0f} MB", flush=True)
+        print(f"binary {executable}; streams {sorted(ids)}; idle RSS {rss_mb(pid):.0f} MB", flush=True)
         viewers = [Viewer(url, stream, stop) for stream in sorted(ids) for _ in range(args.viewers)]
         for viewer in viewers:
             viewer.start()
             time.sleep(0.05)
         samples, started = [], time.time()
-        cpu_start = cpu_seconds(process.pid)
+        cpu_start = cpu_seconds(pid)
         for minute in range(1, int(args.minutes) + 1):
             stop.wait(started + minute * 60 - time.time())
-            rss = rss_mb(process.pid)
+            rss = rss_mb(pid)
             samples.append(rss)
             errors = sum(len(v.errors) for v in viewers)
             print(f"min {minute:3d}: RSS {rss:6.1f} MB, segments served {sum(v.segments for v in viewers)}, viewer errors {errors}, "
@@ -201,24 +181,18 @@ sources:
             viewer.join(timeout=30)
         third = max(1, len(samples) // 3)
         first, last = statistics.mean(samples[:third]), statistics.mean(samples[-third:])
-        refreshes = len(re.findall(r"stream refreshed", (folder / "pitlane.log").read_text()))
+        refreshes = len(re.findall(r"stream refreshed", server.log_path.read_text()))
         errors = [e for v in viewers for e in v.errors]
         print(f"RSS first third {first:.1f} MB, last third {last:.1f} MB: drift {100 * (last - first) / first:+.1f} %")
         print(f"viewer errors {len(errors)}; segments served {sum(v.segments for v in viewers)}; "
               f"source runs (token refreshes) {refreshes}, API answers {COUNTS['api']}; origin 403s {COUNTS['rejected']}; "
-              f"Pitlane CPU {cpu_seconds(process.pid) - cpu_start:.0f} s")
+              f"Pitlane CPU {cpu_seconds(pid) - cpu_start:.0f} s")
         for error in errors[:20]:
             print("  ", error)
     finally:
         stop.set()
-        process.terminate()
-        process.wait(timeout=15)
-        print(f"log: {folder / 'pitlane.log'}")
-
-
-def cpu_seconds(pid):
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100
+        server.stop()
+        print(f"log: {server.log_path}")
 
 
 if __name__ == "__main__":

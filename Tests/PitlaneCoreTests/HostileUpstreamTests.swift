@@ -58,6 +58,16 @@ struct HostileUpstreamTests {
         #expect(record.descriptor.headers.headers.map(\.name) == ["Origin"])
     }
 
+    /// A 1 MB segment URI would become a 1.4 MB handle no player can request: it is a gap instead.
+    @Test func aURIOverSixteenKilobytesBecomesAGap() throws {
+        let long = "s2.ts?" + String(repeating: "q", count: 1024 * 1024)
+        let playlist = try PlaylistParser.parse("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\ns1.ts\n#EXTINF:2,\n\(long)\n")
+        let rewritten = MediaRewriter(stream: "s", variant: "v", signer: TestSupport.signer)
+            .rewrite(playlist, baseURL: URL(string: "https://cdn.example.com/live/index.m3u8")!).serialized()
+        #expect(rewritten.count < 2000)
+        #expect(rewritten.contains("#EXT-X-GAP\n../s/\(MediaRewriter.gapToken).ts"))
+    }
+
     @Test func aHugeHoldTimeoutDoesNotTrap() {
         #expect(RefreshPolicy(holdTimeout: 1e300).holdTimeout == .seconds(3600))
         #expect(RefreshPolicy(holdTimeout: .infinity).holdTimeout == .seconds(8))

@@ -108,6 +108,8 @@ def test_a_playlist_fault_gets_its_answer_in_time(faults, key, path, status, wit
         assert got == 200, media[:300]
         assert seconds <= within, f"variant in {seconds:.1f} s"
         assert b"127.0.0.1" not in media, "an upstream URI is left in the rewritten playlist"
+        handles = [line for line in media.splitlines() if line.startswith(b"../s/")]
+        assert all(len(line) < 24 * 1024 for line in handles), "a handle too long for a player's request line"
     else:
         assert body.strip(), "a failure says why"
     healthy_and_back(faults)

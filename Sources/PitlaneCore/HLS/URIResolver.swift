@@ -9,10 +9,15 @@ public enum URIResolver {
         return URL(string: escaped, relativeTo: base)?.absoluteURL
     }
 
-    /// The absolute URL a playlist URI names, if Pitlane can fetch it (http or https with a host); nil
-    /// for anything else, which must then never reach a player as written.
+    /// The longest URI Pitlane fetches: CDN tokens make URLs of a few kilobytes, never more. A longer one
+    /// would become a handle too long for any player's request line.
+    public static let maxFetchableLength = 16 * 1024
+
+    /// The absolute URL a playlist URI names, if Pitlane can fetch it (http or https with a host, at most
+    /// `maxFetchableLength` bytes); nil for anything else, which must then never reach a player as written.
     public static func fetchable(_ reference: String, against base: URL) -> URL? {
-        guard let url = resolve(reference, against: base), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+        guard reference.utf8.count <= maxFetchableLength, let url = resolve(reference, against: base),
+            let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
             let host = url.host, !host.isEmpty
         else { return nil }
         return url

@@ -27,7 +27,11 @@ extension HLSProxy {
     /// segments rewritten as the stream's are.
     private func assetPlaylist(_ url: URL, record: StreamRecord) async throws -> ProxyReply {
         let id = record.descriptor.id
-        guard case .success(let (fetched, finalURL)) = try await fetchPlaylist(url, record: record) else {
+        let fetched: Playlist
+        let finalURL: URL
+        do {
+            (fetched, finalURL) = try await fetchPlaylist(url, record: record)
+        } catch let failure as ProxyFailure where failure.rejection != nil {
             throw ProxyFailure(status: 502, message: "the upstream rejected the interstitial's playlist")
         }
         let playlist = PlaylistVariables.resolve(fetched, url: finalURL).playlist

@@ -28,7 +28,7 @@ final class PlaylistCache: Sendable {
     }
 
     /// The cached playlist for `key`, or the result of `load` (shared with concurrent callers). A
-    /// rejection (`HLSProxy.Rejected`) is shared with them too, and never kept.
+    /// rejection (`ProxyFailure.rejected`) is shared with them too, and never kept.
     func playlist(for key: String, load: @escaping @Sendable () async throws -> (Playlist, URL, Int)) async throws -> (Playlist, URL) {
         let fetched = await flights.value(for: key) {
             do {

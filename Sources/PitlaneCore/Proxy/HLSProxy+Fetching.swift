@@ -1,0 +1,142 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Fetching: playlists through the shared playlist cache (with the master index cached per stream), and
+/// segments, parts, keys and init sections through the single-flight segment cache, each body bounded.
+extension HLSProxy {
+    func fetchVariant(
+        _ id: String, key: String, record: StreamRecord, directives: [URLQueryItem], allowRefresh: Bool = true,
+        hold: Hold = Hold(limit: .zero)
+    ) async throws -> (Playlist, URL, MasterIndex) {
+        let box = IndexBox()
+        let (playlist, finalURL, _) = try await fetchWithRefresh(id, initial: record, allowRefresh: allowRefresh, hold: hold) {
+            current in
+            let index = try await self.index(for: current)
+            box.set(index)
+            guard let entry = index.entry(forKey: key) else {
+                throw ProxyFailure(status: 404, message: "stream \(id) has no variant \(key)")
+            }
+            return Self.appending(directives, to: entry.upstream)
+        }
+        let index = box.get() ?? MasterIndex(entries: [])
+        return (PlaylistVariables.resolve(playlist, url: finalURL, imported: index.variables).playlist, finalURL, index)
+    }
+
+    /// The stream's master index, from the cache while the stream's upstream URL is unchanged.
+    func index(for record: StreamRecord) async throws -> MasterIndex {
+        let id = record.descriptor.id
+        if let cached = await indexCache.index(for: id, upstream: record.descriptor.upstream, now: clock.now()) { return cached }
+        let (fetched, finalURL) = try await fetchPlaylist(record.descriptor.upstream, record: record)
+        let (playlist, variables) = PlaylistVariables.resolve(fetched, url: finalURL)
+        var index = playlist.kind == .master ? MasterRewriter.index(of: playlist, baseURL: finalURL) : .singleVariant(finalURL)
+        index.variables = variables
+        await indexCache.store(index, for: id, upstream: record.descriptor.upstream, at: clock.now())
+        return index
+    }
+
+    /// The playlist and the URL that answered it, shared by every viewer through the playlist cache;
+    /// throws `ProxyFailure.rejected` when the upstream rejected the token.
+    func fetchPlaylist(_ url: URL, record: StreamRecord) async throws -> (Playlist, URL) {
+        try await playlists.playlist(for: record.descriptor.id + "|" + url.absoluteString) {
+            try await self.loadPlaylist(url, record: record)
+        }
+    }
+
+    func loadPlaylist(_ url: URL, record: StreamRecord) async throws -> (Playlist, URL, Int) {
+        let response = try await send(url, record: record, range: nil)
+        if Self.rejectionStatuses.contains(response.status) { throw ProxyFailure.rejected(response.status) }
+        guard response.status == 200 else {
+            throw ProxyFailure(status: 502, message: "upstream answered \(response.status) for the playlist")
+        }
+        let body = try await response.body.collect(upTo: limits.playlist, within: requestTimeout)
+        do {
+            return (try PlaylistParser.parse(body.readableBytesView), response.url, body.readableBytes)
+        } catch {
+            throw ProxyFailure(status: 502, message: "upstream body is not a playlist: \(error)")
+        }
+    }
+
+    /// A segment, part, key or init section: one upstream request however many viewers ask at once. Its
+    /// body is capped (`segment_max_mb`) and must arrive within a deadline derived from its duration; a
+    /// body over either fails, and a failed body is never kept.
+    func sendShared(_ url: URL?, record: StreamRecord, range: String?, duration: Int?) async throws -> UpstreamResponse {
+        guard let url else { throw ProxyFailure(status: 502, message: "unusable upstream URL") }
+        let host = url.host ?? ""
+        // The whole resource, sliced by `resource`, when its host is known to ignore ranges.
+        let sent = range.flatMap { rangeIgnorers.contains(host) ? nil : $0 }
+        let limits = self.limits
+        let allowed = limits.segmentDeadline(timeout: requestTimeout, duration: duration.map(Double.init))
+        let response = try await segments.response(for: url.absoluteString + "|" + (sent ?? "")) {
+            let deadline = ContinuousClock.now + allowed
+            var response = try await self.send(url, record: record, range: sent)
+            if let length = response.headers.value(for: "Content-Length").flatMap(Int.init), length > limits.segment {
+                throw ProxyFailure(status: 502, message: "the upstream's body is \(length) bytes, over segment_max_mb")
+            }
+            response.body = response.body.bounded(limit: limits.segment, until: deadline, allowed: allowed)
+            return response
+        }
+        if sent != nil, response.status == 200 { rangeIgnorers.insert(host) }
+        return response
+    }
+
+    func send(_ url: URL?, record: StreamRecord, range: String?) async throws -> UpstreamResponse {
+        guard let url else { throw ProxyFailure(status: 502, message: "unusable upstream URL") }
+        let request = UpstreamRequest(
+            url: url, headers: record.descriptor.headers, allowPrivate: record.descriptor.allowPrivate, range: range,
+            timeout: requestTimeout)
+        return try await upstream.send(request)
+    }
+
+    static func appending(_ items: [URLQueryItem], to url: URL) -> URL {
+        guard !items.isEmpty, var components = URLComponents(url: url, resolvingAgainstBaseURL: true) else { return url }
+        var query = components.queryItems ?? []
+        query.removeAll { item in items.contains { $0.name == item.name } }
+        query.append(contentsOf: items)
+        components.queryItems = query
+        return components.url ?? url
+    }
+}
+
+final class IndexBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var index: MasterIndex?
+    func set(_ value: MasterIndex) { lock.withLock { index = value } }
+    func get() -> MasterIndex? { lock.withLock { index } }
+}
+
+/// Master indexes per stream, valid while the stream's upstream URL is the same and for a short time, so
+/// variant requests do not refetch the master every time.
+actor MasterIndexCache {
+    static let lifetime: TimeInterval = 30
+    private var entries: [String: (upstream: URL, index: MasterIndex, at: Date)] = [:]
+
+    func index(for id: String, upstream: URL, now: Date) -> MasterIndex? {
+        guard let entry = entries[id], entry.upstream == upstream, now.timeIntervalSince(entry.at) < Self.lifetime else { return nil }
+        return entry.index
+    }
+
+    func store(_ index: MasterIndex, for id: String, upstream: URL, at now: Date) {
+        entries[id] = (upstream, index, now)
+    }
+
+    func invalidate(_ id: String) {
+        entries[id] = nil
+    }
+}
+
+/// A bounded set of host names (forgotten all at once when full: it is a hint, not a record).
+final class HostSet: Sendable {
+    private let hosts = NIOLockedValueBox(Set<String>())
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func contains(_ host: String) -> Bool { hosts.withLockedValue { $0.contains(host) } }
+
+    func insert(_ host: String) {
+        hosts.withLockedValue { hosts in
+            if hosts.count >= limit { hosts.removeAll() }
+            hosts.insert(host)
+        }
+    }
+}

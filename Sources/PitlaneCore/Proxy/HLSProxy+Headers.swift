@@ -1,0 +1,52 @@
+import Foundation
+
+/// Header policy: what is relayed with a resource, and what type it is said to be.
+extension HLSProxy {
+    /// A resource's reply: its type told (sniffed from the first bytes when the upstream hides it), cached
+    /// by whoever is in front, and the 206 the player asked for when the upstream ignored its `Range`.
+    func relay(_ response: UpstreamResponse, kind: ResourceKind, ext: String, range: String?) async throws -> ProxyReply {
+        var body = response.body
+        var sniffed: String?
+        let fromStart = range.map { $0.replacingOccurrences(of: " ", with: "").hasPrefix("bytes=0-") } ?? true
+        if fromStart, kind != .key, kind != .data, !Self.tellsTheType(response.headers.value(for: "Content-Type")) {
+            let peeked = try await body.peekingFirstChunk()
+            body = peeked.body
+            sniffed = peeked.first.flatMap { MediaExtension.sniff($0.readableBytesView) }
+        }
+        var headers = passthroughHeaders(response.headers, ext: ext, sniffed: sniffed)
+        headers.headers.append(.init(name: "Cache-Control", value: "public, max-age=300, immutable"))
+        if response.status == 200, let range, let length = response.headers.value(for: "Content-Length").flatMap(Int.init),
+            let wanted = ByteRange.parse(range, length: length)
+        {
+            headers.headers.removeAll { ["content-length", "content-range"].contains($0.name.lowercased()) }
+            headers.headers.append(.init(name: "Content-Range", value: "bytes \(wanted.first)-\(wanted.last)/\(length)"))
+            headers.headers.append(.init(name: "Content-Length", value: String(wanted.count)))
+            return ProxyReply(status: 206, headers: headers, body: .stream(body.slice(wanted)))
+        }
+        return ProxyReply(status: response.status, headers: headers, body: .stream(body))
+    }
+
+    /// Whether the upstream's Content-Type says what a resource is: not absent, generic or a disguise.
+    static func tellsTheType(_ type: String?) -> Bool {
+        guard let type = type?.lowercased() else { return false }
+        let disguises = ["image/", "text/html", "text/css", "text/plain", "application/javascript", "application/octet-stream", "binary/"]
+        return !disguises.contains { type.hasPrefix($0) }
+    }
+
+    /// The headers relayed with a resource. Its type: the upstream's when it tells one, else what the first
+    /// bytes show (`sniffed`), else the extension's.
+    func passthroughHeaders(_ upstream: HeaderProfile, ext: String, sniffed: String? = nil) -> HeaderProfile {
+        var headers = HeaderProfile()
+        let upstreamType = upstream.value(for: "Content-Type")
+        let byExtension = MediaExtension.contentType(forExtension: ext)
+        var type = sniffed ?? byExtension
+        if sniffed == "video/mp4", byExtension.hasPrefix("audio/") { type = "audio/mp4" }
+        if let upstreamType, Self.tellsTheType(upstreamType) { type = upstreamType }
+        headers.headers.append(.init(name: "Content-Type", value: type))
+        // An encoding the upstream client did not decode goes with the bytes it describes.
+        for name in ["Content-Encoding", "Content-Length", "Content-Range", "Accept-Ranges", "Last-Modified", "ETag"] {
+            if let value = upstream.value(for: name) { headers.headers.append(.init(name: name, value: value)) }
+        }
+        return headers
+    }
+}

@@ -68,6 +68,51 @@ struct HostileUpstreamTests {
         #expect(rewritten.contains("#EXT-X-GAP\n../s/\(MediaRewriter.gapToken).ts"))
     }
 
+    /// A URI in a tag Pitlane does not rewrite (an unknown tag, or an attribute it does not expect) used to
+    /// pass through, after variable substitution an absolute upstream URL with its token: it is removed,
+    /// and the rest of the tag stays. Found by the rewriter fuzz target.
+    @Test func aURIPitlaneDoesNotRewriteNeverReachesThePlayer() throws {
+        let base = URL(string: "https://cdn.example.com/live/index.m3u8")!
+        let media = try PlaylistParser.parse(
+            """
+            #EXTM3U
+            #EXT-X-TARGETDURATION:2
+            #EXT-X-DEFINE:NAME="cdn",VALUE="https://edge.example.com"
+            #EXT-X-VENDOR-MAP:ID=1,URI="{$cdn}/init.mp4?token=secret"
+            #EXT-X-DATERANGE:ID="ad",START-DATE="2026-01-01T00:00:00Z",X-TRACKING-URI="https://t.example.com/?tok=1"
+            #EXTINF:2,https://title.example.com/ is a title
+            s1.ts
+            """)
+        let resolved = PlaylistVariables.resolve(media, url: base).playlist
+        let output = MediaRewriter(stream: "s", variant: "v", signer: TestSupport.signer).rewrite(resolved, baseURL: base).serialized()
+        #expect(!output.contains("edge.example.com") && !output.contains("t.example.com"), "\(output)")
+        #expect(output.contains("#EXT-X-VENDOR-MAP:ID=1\n") && output.contains("#EXT-X-DATERANGE:ID=\"ad\",START-DATE="))
+        #expect(output.contains("#EXTINF:2,https://title.example.com/ is a title"), "a title is not an attribute list")
+        let master = try PlaylistParser.parse(
+            "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,URI=\"https://cdn.example.com/x.m3u8?token=t\"\nv.m3u8\n#EXT-X-NEW:SERVER-URI=\"/steer\"\n"
+        )
+        let rewritten = MasterRewriter(stream: "s", signer: TestSupport.signer).rewrite(master, baseURL: base).playlist.serialized()
+        #expect(!rewritten.contains("token=t") && !rewritten.contains("/steer"), "\(rewritten)")
+        #expect(rewritten.contains("#EXT-X-STREAM-INF:BANDWIDTH=1\n"))
+    }
+
+    /// Two `X-ASSET-LIST` attributes in one tag: the rewriter set the first, and the second, which hls.js
+    /// reads, kept its upstream URL. A rewritten attribute is now the only one of its name.
+    @Test func aDuplicateURIAttributeIsRewrittenOnce() throws {
+        let media = try PlaylistParser.parse(
+            """
+            #EXTM3U
+            #EXT-X-TARGETDURATION:6
+            #EXT-X-DATERANGE:ID="ad",CLASS="com.apple.hls.interstitial",START-DATE="2026-12-06T13:00:12.000Z",X-ASSET-LIST="/ads/list.json?token=abc",X-ASSET-LIST="/ads/list.json?token=abc"
+            #EXTINF:6,
+            s1.ts
+            """)
+        let output = MediaRewriter(stream: "s", variant: "v", signer: TestSupport.signer)
+            .rewrite(media, baseURL: URL(string: "https://cdn.example.com/live/index.m3u8")!).serialized()
+        #expect(!output.contains("token=abc"), "\(output)")
+        #expect(output.components(separatedBy: "X-ASSET-LIST=").count == 2)
+    }
+
     @Test func aHugeHoldTimeoutDoesNotTrap() {
         #expect(RefreshPolicy(holdTimeout: 1e300).holdTimeout == .seconds(3600))
         #expect(RefreshPolicy(holdTimeout: .infinity).holdTimeout == .seconds(8))

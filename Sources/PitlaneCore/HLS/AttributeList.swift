@@ -58,10 +58,18 @@ public struct AttributeList: Sendable, Equatable {
         setRaw(name, "\"\(value)\"")
     }
 
-    /// Replaces (or appends) an attribute with a value written as is.
+    /// Replaces (or appends) an attribute with a value written as is. Later duplicates of the name go:
+    /// a player may read the last one (hls.js does), so a rewritten URI must be the only one (found by
+    /// fuzzing: a second `X-ASSET-LIST` kept its upstream URL).
     public mutating func setRaw(_ name: String, _ raw: String) {
         if let position = entries.firstIndex(where: { $0.name == name }) {
             entries[position].rawValue = raw
+            var seen = false
+            entries.removeAll { entry in
+                guard entry.name == name else { return false }
+                defer { seen = true }
+                return seen
+            }
         } else {
             entries.append(Entry(name: name, rawValue: raw))
         }

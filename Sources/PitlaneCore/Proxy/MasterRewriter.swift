@@ -67,11 +67,11 @@ public struct MasterRewriter: Sendable {
                         dropNextURI = true
                         continue
                     }
-                    lines.append(line)
+                    lines.append(.tag(URIRewriting.scrubbed(tag, report: report)))
                 case _ where Self.playlistTags.contains(tag.name):
                     var attributes = tag.attributes
                     guard attributes["URI"] != nil else {
-                        lines.append(line)
+                        lines.append(.tag(URIRewriting.scrubbed(tag, report: report)))
                         continue
                     }
                     guard let key = walked.keysByLine[position] else {
@@ -80,12 +80,12 @@ public struct MasterRewriter: Sendable {
                     }
                     attributes.setQuoted("URI", playlistURI(key: key, in: walked.index))
                     tag.attributes = attributes
-                    lines.append(.tag(tag))
+                    lines.append(.tag(URIRewriting.scrubbed(tag, rewritten: ["URI"], report: report)))
                 case "EXT-X-SESSION-KEY", "EXT-X-SESSION-DATA":
                     let kind: ResourceKind = tag.name == "EXT-X-SESSION-KEY" ? .key : .data
                     var attributes = tag.attributes
                     guard let uri = attributes["URI"], !URIRewriting.passesThrough(uri) else {
-                        lines.append(line)
+                        lines.append(.tag(URIRewriting.scrubbed(tag, report: report)))
                         continue
                     }
                     guard let upstream = URIResolver.fetchable(uri, against: baseURL) else {
@@ -96,12 +96,12 @@ public struct MasterRewriter: Sendable {
                     let ext = MediaExtension.choose(kind: kind, url: upstream, playlistHasMap: false)
                     attributes.setQuoted("URI", (layout == .stream ? "s/" : "") + "\(signer.sign(handle)).\(ext)")
                     tag.attributes = attributes
-                    lines.append(.tag(tag))
+                    lines.append(.tag(URIRewriting.scrubbed(tag, rewritten: ["URI"], report: report)))
                 case "EXT-X-CONTENT-STEERING":
                     // Steering would send players to upstream hosts directly; Pitlane chooses the upstream itself.
                     continue
                 default:
-                    lines.append(line)
+                    lines.append(.tag(URIRewriting.scrubbed(tag, report: report)))
                 }
             case .comment:
                 lines.append(line)
@@ -194,5 +194,37 @@ enum URIRewriting {
     static func passesThrough(_ uri: String) -> Bool {
         let lower = uri.lowercased()
         return lower.hasPrefix("data:") || lower.hasPrefix("skd:")
+    }
+
+    /// Tags whose value is a number, a date or a title, not an attribute list: never read as one.
+    static let plainTags: Set<String> = [
+        "EXTINF", "EXT-X-BYTERANGE", "EXT-X-PROGRAM-DATE-TIME", "EXT-X-TARGETDURATION", "EXT-X-MEDIA-SEQUENCE",
+        "EXT-X-DISCONTINUITY-SEQUENCE", "EXT-X-VERSION", "EXT-X-PLAYLIST-TYPE", "EXT-X-BITRATE",
+    ]
+
+    /// Attributes whose value is a URI a player might fetch.
+    static func isURIAttribute(_ name: String) -> Bool {
+        name == "URI" || name.hasSuffix("-URI") || name == "X-ASSET-LIST"
+    }
+
+    /// The tag without the URI attributes the rewriter did not rewrite (`rewritten` names those it did):
+    /// an upstream URL, often with its token, in a tag Pitlane does not know (or in an attribute it does
+    /// not expect) never reaches the player. The rest of the tag stays as it was. Found by fuzzing.
+    static func scrubbed(_ tag: Tag, rewritten: Set<String> = [], report: (String) -> Void) -> Tag {
+        guard !plainTags.contains(tag.name), let value = tag.value, value.contains("URI") || value.contains("X-ASSET-LIST") else {
+            return tag
+        }
+        var attributes = tag.attributes
+        let stray = attributes.entries.filter { entry in
+            isURIAttribute(entry.name) && !rewritten.contains(entry.name) && !passesThrough(attributes[entry.name] ?? "")
+        }
+        guard !stray.isEmpty else { return tag }
+        for entry in stray {
+            attributes.remove(entry.name)
+            report("removed \(entry.name) from \(tag.name): a URI Pitlane does not rewrite")
+        }
+        var scrubbed = tag
+        scrubbed.attributes = attributes
+        return scrubbed
     }
 }

@@ -14,6 +14,9 @@ public enum MediaContext: Sendable, Equatable {
 /// Chooses the file extension of a proxied resource URL. ffmpeg-based players (mpv, Kodi, Jellyfin) refuse
 /// segment URLs without a media extension, and upstreams sometimes disguise segments as `.png` or `.css`.
 public enum MediaExtension {
+    /// The type of an HLS playlist (RFC 8216bis §4).
+    public static let playlistType = "application/vnd.apple.mpegurl"
+
     /// Extensions that name what the resource really is, kept when the upstream uses one of them.
     public static let known: Set<String> = [
         "ts", "m4s", "mp4", "m4a", "m4v", "aac", "ac3", "ec3", "mp3", "vtt", "webvtt", "cmfv", "cmfa", "cmft", "key", "json",
@@ -63,7 +66,7 @@ public enum MediaExtension {
         case "mp3": "audio/mpeg"
         case "vtt", "webvtt", "cmft": "text/vtt"
         case "json": "application/json"
-        case "m3u8": ProxyReply.playlistContentType
+        case "m3u8": playlistType
         case "jpg", "jpeg": "image/jpeg"
         case "png": "image/png"
         case "webp": "image/webp"

@@ -45,6 +45,7 @@ public struct MediaRewriter: Sendable {
             sharing[key] = (reference.msn, (sharing[key]?.count ?? 0) + 1)
         }
         var handles: [SharedURI: String] = [:]
+        var rewrittenAttributes: [Int: Set<String>] = [:]
         var dropped: Set<Int> = []
         var gaps: Set<Int> = []
         for reference in references {
@@ -73,6 +74,12 @@ public struct MediaRewriter: Sendable {
                 if (sharing[shared]?.count ?? 0) > 1 { handles[shared] = replacement }
             }
             lines[reference.line] = Self.replacing(lines[reference.line], attribute: reference.attribute, with: replacement)
+            if let attribute = reference.attribute { rewrittenAttributes[reference.line, default: []].insert(attribute) }
+        }
+        for position in lines.indices {
+            if case .tag(let tag) = lines[position] {
+                lines[position] = .tag(URIRewriting.scrubbed(tag, rewritten: rewrittenAttributes[position] ?? [], report: report))
+            }
         }
         Self.makeByteRangesExplicit(&lines, baseURL: baseURL)
         var kept: [PlaylistLine] = []

@@ -17,7 +17,7 @@ public struct ProxyReply: Sendable {
         self.body = body
     }
 
-    public static let playlistContentType = "application/vnd.apple.mpegurl"
+    public static let playlistContentType = MediaExtension.playlistType
 
     static func playlist(_ playlist: Playlist) -> ProxyReply {
         playlistText(playlist.serialized())

@@ -1,0 +1,46 @@
+// A stand-in for swift-crypto in the fuzz build only, with the names the rewriters' files use and NO
+// cryptography (an FNV-1a mix): it lets scripts/fuzz compile the handle signer and the master index with
+// swiftc alone, without building BoringSSL with the fuzzer's instrumentation. Never part of Pitlane.
+import Foundation
+
+public protocol HashFunction {}
+
+public struct SHA256: HashFunction, Sendable {
+    public struct Digest: Sequence, Sendable {
+        let bytes: [UInt8]
+        public func makeIterator() -> IndexingIterator<[UInt8]> { bytes.makeIterator() }
+    }
+
+    public static func hash<D: DataProtocol>(data: D) -> Digest {
+        var bytes: [UInt8] = []
+        for seed in 0..<4 {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325 &+ UInt64(seed)
+            for byte in data {
+                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            }
+            withUnsafeBytes(of: hash) { bytes.append(contentsOf: $0) }
+        }
+        return Digest(bytes: bytes)
+    }
+}
+
+public struct SymmetricKey: Sendable {
+    let bytes: [UInt8]
+    public init<D: Sequence>(data: D) where D.Element == UInt8 { bytes = Array(data) }
+}
+
+public struct HMAC<H: HashFunction>: Sendable {
+    private var input: [UInt8]
+
+    public init(key: SymmetricKey) { input = key.bytes }
+
+    public mutating func update<D: DataProtocol>(data: D) { input.append(contentsOf: data) }
+
+    public func finalize() -> SHA256.Digest { SHA256.hash(data: input) }
+
+    public static func authenticationCode<D: DataProtocol>(for data: D, using key: SymmetricKey) -> SHA256.Digest {
+        var mac = HMAC(key: key)
+        mac.update(data: data)
+        return mac.finalize()
+    }
+}

@@ -4,6 +4,8 @@
   M1  30 viewers, each pulling a different 100 MB segment that the origin sends at 3 MB/s
   M2  20 viewers of an endless segment, who all disconnect after 5 s: does Pitlane stop reading?
   M3  one viewer reading 256 kB/s from a fast origin: how much does Pitlane pull ahead of it?
+  M4  a media playlist of 200,000 segments: how long the rewritten playlist takes, the RSS peak, and the
+      RSS 20 s later (every cache has let it go by then)
 
 Pitlane runs as built (`swift build --show-bin-path`; pass --bin for a release build) with
 `segment_cache_mb: 64`, against a Python origin on loopback. Prints RSS figures (peak and after) and what
@@ -35,6 +37,10 @@ class Origin(BaseHTTPRequestHandler):
         if path.startswith("/slow/") and path.endswith(".m3u8"):
             body = "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXT-X-MEDIA-SEQUENCE:0\n" + "".join(
                 f"#EXTINF:10,\nseg{n}.ts\n" for n in range(40))
+            return self.whole(body.encode(), "application/vnd.apple.mpegurl")
+        if path == "/many/index.m3u8":
+            body = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n" + "".join(
+                f"#EXTINF:2,\ns{n}.ts\n" for n in range(200_000)) + "#EXT-X-ENDLIST\n"
             return self.whole(body.encode(), "application/vnd.apple.mpegurl")
         if path.startswith("/slow/seg"):
             return self.stream(100 * 1024 * 1024, rate=3 * 1024 * 1024)
@@ -101,6 +107,7 @@ sources:
   - {{id: slow, kind: static, allow_private: true, streams: [{{url: "{base}/slow/index.m3u8", title: Slow, key: slow}}]}}
   - {{id: endless, kind: static, allow_private: true, streams: [{{url: "{base}/endless/index.m3u8", title: Endless, key: endless}}]}}
   - {{id: fast, kind: static, allow_private: true, streams: [{{url: "{base}/fast/index.m3u8", title: Fast, key: fast}}]}}
+  - {{id: many, kind: static, allow_private: true, streams: [{{url: "{base}/many/index.m3u8", title: Many, key: many}}]}}
 """, prefix="pitlane-memory-")
     url, pid = server.url, server.pid
     try:
@@ -178,6 +185,30 @@ sources:
         with LOCK:
             pulled = SENT["bytes"] - start
         print(f"M3 one viewer at 256 kB/s for 12 s (about 3 MB read): the origin sent {pulled / 1e6:.1f} MB; RSS {rss_mb(pid):.0f} MB")
+
+        # M4
+        time.sleep(20)
+        before = rss_mb(pid)
+        master = urllib.request.urlopen(url + "hls/many-many/master.m3u8", timeout=60).read().decode()
+        variant = [line for line in master.splitlines() if line.startswith("v/")][0]
+        peak = {"rss": before}
+        done = threading.Event()
+
+        def watch():
+            while not done.is_set():
+                peak["rss"] = max(peak["rss"], rss_mb(pid))
+                time.sleep(0.05)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        started = time.time()
+        size = len(urllib.request.urlopen(url + f"hls/many-many/{variant}", timeout=120).read())
+        seconds = time.time() - started
+        done.set()
+        watcher.join()
+        time.sleep(20)
+        print(f"M4 a 200,000-segment playlist: rewritten ({size / 1e6:.0f} MB) in {seconds:.1f} s; RSS {before:.0f} MB before, "
+              f"peak {peak['rss']:.0f} MB, {rss_mb(pid):.0f} MB 20 s after")
     finally:
         server.stop()
         origin.shutdown()

@@ -96,6 +96,54 @@ struct BodyLimitTests {
         #expect(requests.map(\.range) == ["bytes=0-999", nil])
     }
 
+    /// The hint is per URL, and a fair 200 (to `bytes=0-`) teaches nothing: a file on the same host that
+    /// honours ranges still gets its Range.
+    @Test func onlyTheURLThatIgnoredARangeLosesIt() async throws {
+        let bytes = [UInt8](repeating: 7, count: 10_000)
+        let harness = await HLSEngineTests.harness { path, _ in
+            switch path {
+            case "/live/seg100.ts":
+                .init(
+                    status: 200, body: "", headers: HeaderProfile(["Content-Type": "video/mp2t", "Content-Length": "10000"]),
+                    bytes: bytes)
+            case "/live/seg101.ts":
+                .init(
+                    status: 206, body: "",
+                    headers: HeaderProfile(["Content-Type": "video/mp2t", "Content-Length": "10", "Content-Range": "bytes 0-9/10000"]),
+                    bytes: Array(bytes.prefix(10)))
+            default: nil
+            }
+        }
+        let segments = try await harness.segmentTokens(key: try await harness.variantPath())
+        for (token, range) in [
+            (segments[0], "bytes=0-"), (segments[0], "bytes=0-9"), (segments[1], "bytes=0-9"), (segments[1], "bytes=10-19"),
+        ] {
+            let reply = await harness.proxy.resource(stream: harness.streamID, token: token, ext: "ts", range: range)
+            guard case .stream(let body) = reply.body else { throw HLSEngineTests.HarnessError.unexpected("a body") }
+            _ = try await body.collect(upTo: 1 << 20)
+        }
+        let sent = harness.upstream.requests.filter { $0.url.path.hasPrefix("/live/seg") }.map {
+            "\($0.url.lastPathComponent) \($0.range ?? "-")"
+        }
+        #expect(sent == ["seg100.ts bytes=0-", "seg100.ts bytes=0-9", "seg101.ts bytes=0-9", "seg101.ts bytes=10-19"])
+    }
+
+    /// Time the reader takes (a slow viewer holding the body back) is not the upstream's: only waiting for
+    /// the upstream counts against the deadline.
+    @Test func theDeadlineCountsOnlyTheUpstreamsTime() async throws {
+        let body = UpstreamBody(ChunkedBytes(bytes: [UInt8](repeating: 1, count: 5000), chunk: 1000))
+            .bounded(limit: 1 << 20, allowed: .milliseconds(200))
+        var iterator = body.makeAsyncIterator()
+        var chunks = 0
+        while try await iterator.next() != nil {
+            chunks += 1
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(chunks == 5)
+        let slow = drippingBody("x", every: .milliseconds(100)).bounded(limit: 1 << 20, allowed: .milliseconds(250))
+        await #expect(throws: UpstreamError.tooSlow(.milliseconds(250))) { _ = try await slow.collect(upTo: 1 << 20) }
+    }
+
     /// The handle of a segment or part carries its duration (rounded up), from which its deadline comes.
     @Test func handlesCarryTheirDuration() async throws {
         let harness = await ProxyHarness()

@@ -113,6 +113,45 @@ struct HostileUpstreamTests {
         #expect(output.components(separatedBy: "X-ASSET-LIST=").count == 2)
     }
 
+    /// A second `URI` after one that passes through (`data:`) is the one hls.js reads: it goes too.
+    @Test func aSecondURIBehindADataURIIsRemoved() throws {
+        let media = try PlaylistParser.parse(
+            """
+            #EXTM3U
+            #EXT-X-TARGETDURATION:6
+            #EXT-X-KEY:METHOD=AES-128,URI="data:text/plain;base64,AAAAAAAAAAAAAAAAAAAAAA==",URI="https://cdn.example.com/k?token=secret"
+            #EXTINF:6,
+            s1.ts
+            """)
+        let output = MediaRewriter(stream: "s", variant: "v", signer: TestSupport.signer)
+            .rewrite(media, baseURL: URL(string: "https://cdn.example.com/live/index.m3u8")!).serialized()
+        #expect(!output.contains("token=secret"), "\(output)")
+        #expect(output.contains("URI=\"data:text/plain;base64,AAAAAAAAAAAAAAAAAAAAAA==\""))
+    }
+
+    /// Byte ranges a hostile playlist writes: an end past Int.max is left alone instead of trapping, and
+    /// two spellings of one file (`a.mp4`, `./a.mp4`) continue one another's offsets.
+    @Test func byteRangesNeitherTrapNorRestart() throws {
+        let media = try PlaylistParser.parse(
+            """
+            #EXTM3U
+            #EXT-X-TARGETDURATION:6
+            #EXT-X-BYTERANGE:1@9223372036854775807
+            #EXTINF:6,
+            big.mp4
+            #EXT-X-BYTERANGE:1000@0
+            #EXTINF:6,
+            a.mp4
+            #EXT-X-BYTERANGE:500
+            #EXTINF:6,
+            ./a.mp4
+            """)
+        let output = MediaRewriter(stream: "s", variant: "v", signer: TestSupport.signer)
+            .rewrite(media, baseURL: URL(string: "https://cdn.example.com/live/index.m3u8")!).serialized()
+        #expect(output.contains("#EXT-X-BYTERANGE:1@9223372036854775807"))
+        #expect(output.contains("#EXT-X-BYTERANGE:500@1000"), "\(output)")
+    }
+
     @Test func aHugeHoldTimeoutDoesNotTrap() {
         #expect(RefreshPolicy(holdTimeout: 1e300).holdTimeout == .seconds(3600))
         #expect(RefreshPolicy(holdTimeout: .infinity).holdTimeout == .seconds(8))

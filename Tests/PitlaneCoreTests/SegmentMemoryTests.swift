@@ -1,7 +1,8 @@
 import Foundation
 import NIOCore
-import PitlaneCore
 import Testing
+
+@testable import PitlaneCore
 
 /// A segment body is bounded in memory (issue 11): a slow viewer makes Pitlane read the upstream only a
 /// bounded window ahead of it, and a download every viewer left is stopped.
@@ -114,5 +115,17 @@ struct SegmentMemoryTests {
         try await Task.sleep(for: .milliseconds(200))
         #expect(generator.pulled == pulled, "and nothing more is pulled")
         #expect(generator.pulled < 200)
+    }
+
+    /// The first viewer left before a second one who joined the same fetch took its reader: the download
+    /// was stopped, so the second gets no reader of it (and the cache fetches afresh for it) instead of a
+    /// body that fails at its first byte.
+    @Test func aViewerWhoJoinsAStoppedDownloadGetsAFetchOfItsOwn() async throws {
+        let body = SharedBody(keepLimit: 1 << 20)
+        body.fill(from: UpstreamBody(Generator(chunks: nil)))
+        var first = body.reader()
+        #expect(first != nil)
+        first = nil
+        #expect(body.reader() == nil)
     }
 }

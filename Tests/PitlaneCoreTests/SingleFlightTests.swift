@@ -78,12 +78,58 @@ struct SingleFlightTests {
         #expect(flights.keptCount == 2)
         #expect(await flights.value(for: "a") { -1 } == 100)
         #expect(await flights.value(for: "b") { 7 } == 7)
-        #expect(released.runs >= 1)
-        let few = SingleFlight<String, Int>(clock: ManualClock(TestSupport.start), rules: .budget(bytes: .max, entries: 2) { _ in 0 })
+        #expect(released.runs == 1)
+        var two = SingleFlight<String, Int>.Rules.budget(bytes: .max, entries: 2) { _ in 0 }
+        two.lifetime = { _ in 60 }
+        let few = SingleFlight<String, Int>(clock: ManualClock(TestSupport.start), rules: two)
         for key in ["x", "y", "z"] {
             _ = await few.value(for: key) { 1 }
         }
-        #expect(few.keptCount <= 2)
+        #expect(few.keptCount == 2)
+    }
+
+    /// A budget that counts more than the kept results (the segment cache counts bytes still downloading)
+    /// sees each release before the next eviction: one over the budget evicts one, not everything.
+    @Test func anOutsideBudgetSeesEachRelease() async {
+        final class Bytes: @unchecked Sendable {
+            private let lock = NSLock()
+            private var value = 0
+            var current: Int { lock.withLock { value } }
+            func add(_ bytes: Int) { lock.withLock { value += bytes } }
+        }
+        let held = Bytes()
+        var rules = Self.kept(60)
+        rules.overBudget = { _ in held.current > 250 }
+        rules.released = { held.add(-$0) }
+        let flights = SingleFlight<String, Int>(clock: ManualClock(TestSupport.start), rules: rules)
+        for key in ["a", "b", "c"] {
+            _ = await flights.value(for: key) {
+                held.add(100)
+                return 100
+            }
+        }
+        #expect(flights.keptCount == 2)
+        #expect(held.current == 200)
+    }
+
+    /// A run cancelled because every caller left, which still finishes later, does not replace the result
+    /// of the run that started after it.
+    @Test func aSupersededRunDoesNotOverwriteANewerResult() async throws {
+        var rules = Self.kept(60)
+        rules.cancelsAbandoned = true
+        let flights = SingleFlight<String, Int>(clock: ManualClock(TestSupport.start), rules: rules)
+        let old = Task {
+            await flights.value(for: "k") {
+                await uncancellableWait(.milliseconds(300))
+                return 1
+            }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        old.cancel()
+        #expect(await eventually { !flights.isRunning("k") })
+        #expect(await flights.value(for: "k") { 2 } == 2)
+        _ = await old.value
+        #expect(await flights.value(for: "k") { 3 } == 2)
     }
 
     /// A result that can no longer be used (a body that dropped its beginning) is not handed out.

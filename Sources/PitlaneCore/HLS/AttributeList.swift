@@ -79,6 +79,10 @@ public struct AttributeList: Sendable, Equatable {
         entries.removeAll { $0.name == name }
     }
 
+    public mutating func removeAll(where shouldBeRemoved: (Entry) -> Bool) {
+        entries.removeAll(where: shouldBeRemoved)
+    }
+
     public var serialized: String {
         entries.map { $0.rawValue.isEmpty ? $0.name : "\($0.name)=\($0.rawValue)" }.joined(separator: ",")
     }

@@ -22,17 +22,21 @@ public struct BodyLimits: Sendable, Equatable {
 
     /// The total time a segment's body may take, from the request to its last byte.
     public func segmentDeadline(timeout: Duration, duration: Double?) -> Duration {
-        let seconds = segmentDeadlineFactor * min(max(duration ?? Self.unknownDuration, 0), 3600)
+        let played = duration.flatMap { $0.isFinite ? $0 : nil } ?? Self.unknownDuration
+        let factor = segmentDeadlineFactor.isFinite ? min(max(segmentDeadlineFactor, 0), 100) : 4
+        let seconds = factor * min(max(played, 0), 3600)
         return timeout + .milliseconds(Int64(seconds * 1000))
     }
 }
 
 extension UpstreamBody {
-    /// The same bytes, failing with `bodyTooLarge` past `limit` bytes and with `tooSlow` once `deadline`
-    /// has passed. The deadline is checked as chunks arrive; a body that stops sending altogether is cut by
-    /// the client's read timeout.
-    public func bounded(limit: Int, until deadline: ContinuousClock.Instant, allowed: Duration) -> UpstreamBody {
-        let iterator = BoundedIterator(makeAsyncIterator(), limit: limit, deadline: deadline, allowed: allowed)
+    /// The same bytes, failing with `bodyTooLarge` past `limit` bytes and with `tooSlow` once the upstream
+    /// has taken more than `allowed` in all (`spent` already, to the response head). Only time spent
+    /// waiting for the upstream counts, never time the reader took (a slow viewer holding the body back is
+    /// not a slow upstream). Checked as chunks arrive; a body that stops sending altogether is cut by the
+    /// client's read timeout.
+    public func bounded(limit: Int, allowed: Duration, spent: Duration = .zero) -> UpstreamBody {
+        let iterator = BoundedIterator(makeAsyncIterator(), limit: limit, allowed: allowed, spent: spent)
         return UpstreamBody(next: { try await iterator.next() })
     }
 }
@@ -40,22 +44,24 @@ extension UpstreamBody {
 private final class BoundedIterator: @unchecked Sendable {
     private var base: UpstreamBody.AsyncIterator
     private var received = 0
+    private var spent: Duration
     private let limit: Int
-    private let deadline: ContinuousClock.Instant
     private let allowed: Duration
 
-    init(_ base: UpstreamBody.AsyncIterator, limit: Int, deadline: ContinuousClock.Instant, allowed: Duration) {
+    init(_ base: UpstreamBody.AsyncIterator, limit: Int, allowed: Duration, spent: Duration) {
         self.base = base
         self.limit = limit
-        self.deadline = deadline
         self.allowed = allowed
+        self.spent = spent
     }
 
     func next() async throws -> ByteBuffer? {
+        let asked = ContinuousClock.now
         guard let chunk = try await base.next() else { return nil }
+        spent += ContinuousClock.now - asked
         received += chunk.readableBytes
         if received > limit { throw UpstreamError.bodyTooLarge(limit: limit) }
-        if ContinuousClock.now > deadline { throw UpstreamError.tooSlow(allowed) }
+        if spent > allowed { throw UpstreamError.tooSlow(allowed) }
         return chunk
     }
 }

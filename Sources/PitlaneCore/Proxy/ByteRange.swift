@@ -32,6 +32,11 @@ public struct ByteRange: Sendable, Equatable {
     }
 
     public var count: Int { last - first + 1 }
+
+    /// `bytes=0-`: the whole resource, which a 200 answers as well as a 206 (ffmpeg asks this way).
+    public static func isWholeBody(_ header: String) -> Bool {
+        header.lowercased().filter { !$0.isWhitespace } == "bytes=0-"
+    }
 }
 
 extension UpstreamBody {

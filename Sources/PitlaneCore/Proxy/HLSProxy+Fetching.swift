@@ -61,21 +61,27 @@ extension HLSProxy {
     /// body over either fails, and a failed body is never kept.
     func sendShared(_ url: URL?, record: StreamRecord, range: String?, duration: Int?) async throws -> UpstreamResponse {
         guard let url else { throw ProxyFailure(status: 502, message: "unusable upstream URL") }
-        let host = url.host ?? ""
-        // The whole resource, sliced by `resource`, when its host is known to ignore ranges.
-        let sent = range.flatMap { rangeIgnorers.contains(host) ? nil : $0 }
+        let address = url.absoluteString
+        // The whole resource, sliced by `relay`, once this URL was seen ignoring a range.
+        let sent = range.flatMap { rangeIgnorers.contains(address) ? nil : $0 }
         let limits = self.limits
         let allowed = limits.segmentDeadline(timeout: requestTimeout, duration: duration.map(Double.init))
-        let response = try await segments.response(for: url.absoluteString + "|" + (sent ?? "")) {
-            let deadline = ContinuousClock.now + allowed
+        let response = try await segments.response(for: address + "|" + (sent ?? "")) {
+            let started = ContinuousClock.now
             var response = try await self.send(url, record: record, range: sent)
-            if let length = response.headers.value(for: "Content-Length").flatMap(Int.init), length > limits.segment {
-                throw ProxyFailure(status: 502, message: "the upstream's body is \(length) bytes, over segment_max_mb")
+            let length = response.headers.value(for: "Content-Length").flatMap(Int.init)
+            // What this request needs of the body: up to the end of its range when the whole file came.
+            let sliced = response.status == 200 ? range.flatMap { range in length.flatMap { ByteRange.parse(range, length: $0) } } : nil
+            if let needed = sliced.map({ $0.last + 1 }) ?? length, needed > limits.segment {
+                throw ProxyFailure(status: 502, message: "the upstream's body is \(needed) bytes, over segment_max_mb")
             }
-            response.body = response.body.bounded(limit: limits.segment, until: deadline, allowed: allowed)
+            response.body = response.body.bounded(limit: limits.segment, allowed: allowed, spent: ContinuousClock.now - started)
             return response
         }
-        if sent != nil, response.status == 200 { rangeIgnorers.insert(host) }
+        // Remembered only when slicing works (a length) and the 200 was not a fair answer (`bytes=0-`).
+        if let sent, response.status == 200, response.headers.value(for: "Content-Length") != nil, !ByteRange.isWholeBody(sent) {
+            rangeIgnorers.insert(address)
+        }
         return response
     }
 
@@ -124,19 +130,19 @@ actor MasterIndexCache {
     }
 }
 
-/// A bounded set of host names (forgotten all at once when full: it is a hint, not a record).
-final class HostSet: Sendable {
-    private let hosts = NIOLockedValueBox(Set<String>())
+/// A bounded set of strings (forgotten all at once when full: it holds hints, not records).
+final class BoundedSet: Sendable {
+    private let members = NIOLockedValueBox(Set<String>())
     let limit: Int
 
     init(limit: Int) { self.limit = limit }
 
-    func contains(_ host: String) -> Bool { hosts.withLockedValue { $0.contains(host) } }
+    func contains(_ member: String) -> Bool { members.withLockedValue { $0.contains(member) } }
 
-    func insert(_ host: String) {
-        hosts.withLockedValue { hosts in
-            if hosts.count >= limit { hosts.removeAll() }
-            hosts.insert(host)
+    func insert(_ member: String) {
+        members.withLockedValue { members in
+            if members.count >= limit { members.removeAll() }
+            members.insert(member)
         }
     }
 }

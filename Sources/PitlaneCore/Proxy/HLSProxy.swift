@@ -20,9 +20,9 @@ public final class HLSProxy: Sendable {
     let segments: SegmentCache
     let requestTimeout: Duration
     let limits: BodyLimits
-    /// Hosts seen answering a `Range` with the whole body: later ranged requests to them fetch the whole
-    /// resource once, under one cache key, and every range is sliced from it (not one full copy per range).
-    let rangeIgnorers = HostSet(limit: 256)
+    /// URLs seen answering a `Range` with the whole body: later ranged requests for them fetch the whole
+    /// resource under one cache key, and every range is sliced from it (not one full copy per range).
+    let rangeIgnorers = BoundedSet(limit: 1024)
 
     public init(
         catalog: StreamCatalog, refresher: TokenRefresher, upstream: any UpstreamClient, signer: HandleSigner, clock: any WallClock,

@@ -215,14 +215,15 @@ enum URIRewriting {
             return tag
         }
         var attributes = tag.attributes
-        let stray = attributes.entries.filter { entry in
-            isURIAttribute(entry.name) && !rewritten.contains(entry.name) && !passesThrough(attributes[entry.name] ?? "")
+        // Each entry by its own value: a second `URI` after a `data:` one is the one hls.js reads.
+        let isStray: (AttributeList.Entry) -> Bool = { entry in
+            isURIAttribute(entry.name) && !rewritten.contains(entry.name)
+                && !passesThrough(entry.rawValue.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
         }
+        let stray = attributes.entries.filter(isStray)
         guard !stray.isEmpty else { return tag }
-        for entry in stray {
-            attributes.remove(entry.name)
-            report("removed \(entry.name) from \(tag.name): a URI Pitlane does not rewrite")
-        }
+        attributes.removeAll(where: isStray)
+        for entry in stray { report("removed \(entry.name) from \(tag.name): a URI Pitlane does not rewrite") }
         var scrubbed = tag
         scrubbed.attributes = attributes
         return scrubbed

@@ -34,6 +34,7 @@ public struct MediaRewriter: Sendable {
     /// segment line becomes a gap (`EXT-X-GAP` and a placeholder), so later segments keep their numbers.
     public func rewrite(_ media: Playlist, baseURL: URL, variantKeyFor: (URL) -> String? = { _ in nil }) -> Playlist {
         var lines = media.lines
+        Self.makeByteRangesExplicit(&lines, baseURL: baseURL)
         let hasMap = media.lines.contains { if case .tag(let tag) = $0 { tag.name == "EXT-X-MAP" } else { false } }
         let references = MediaPlaylistWalker.references(in: media)
         // Resources that share one URI share one handle, signed with the position of the last of them: the
@@ -81,7 +82,6 @@ public struct MediaRewriter: Sendable {
                 lines[position] = .tag(URIRewriting.scrubbed(tag, rewritten: rewrittenAttributes[position] ?? [], report: report))
             }
         }
-        Self.makeByteRangesExplicit(&lines, baseURL: baseURL)
         var kept: [PlaylistLine] = []
         kept.reserveCapacity(lines.count + gaps.count)
         for (position, line) in lines.enumerated() {
@@ -109,7 +109,9 @@ public struct MediaRewriter: Sendable {
     }
 
     /// Writes `n@o` for every EXT-X-BYTERANGE whose offset was implied by the previous range of the same
-    /// resource (RFC 8216bis §4.4.4.2). Runs on the original URIs' order, which rewriting does not change.
+    /// resource (RFC 8216bis §4.4.4.2), the resource told by its resolved URL (`a.mp4` and `./a.mp4` are
+    /// one file). Runs on the upstream's lines, before rewriting, which does not move a line. A range
+    /// whose end would overflow is left as written (the player refuses it; Pitlane must not trap on it).
     static func makeByteRangesExplicit(_ lines: inout [PlaylistLine], baseURL: URL) {
         var nextOffset: [String: Int] = [:]
         var pending: (line: Int, length: Int, offset: Int?)?
@@ -122,8 +124,11 @@ public struct MediaRewriter: Sendable {
             case .uri(let uri):
                 guard let range = pending else { continue }
                 pending = nil
-                let offset = range.offset ?? nextOffset[uri] ?? 0
-                nextOffset[uri] = offset + range.length
+                let resource = URIResolver.resolve(uri, against: baseURL)?.absoluteString ?? uri
+                let offset = range.offset ?? nextOffset[resource] ?? 0
+                let (end, overflow) = offset.addingReportingOverflow(range.length)
+                guard !overflow else { continue }
+                nextOffset[resource] = end
                 lines[range.line] = .tag(Tag(name: "EXT-X-BYTERANGE", value: "\(range.length)@\(offset)"))
             default:
                 continue

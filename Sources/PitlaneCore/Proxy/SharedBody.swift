@@ -20,6 +20,8 @@ final class SharedBody: Sendable {
         var downloaded = 0
         var finished = false
         var failure: (any Error)?
+        /// Every reader left before the end and the download was stopped: nobody can read it from here.
+        var abandoned = false
         var streaming = false
         /// Counted by the budget as evictable: complete, kept whole, nobody needs it but the cache.
         var evictable = false
@@ -143,10 +145,11 @@ final class SharedBody: Sendable {
         }
     }
 
-    /// Registers a reader at the first byte; false once chunks were dropped (it would start mid-body).
+    /// Registers a reader at the first byte; false once chunks were dropped (it would start mid-body) or
+    /// the download was stopped because its readers left (a viewer who joined just then fetches afresh).
     fileprivate func register(_ reader: ObjectIdentifier) -> Bool {
         state.withLockedValue { state in
-            guard state.base == 0 else { return false }
+            guard state.base == 0, !state.abandoned else { return false }
             state.readers[reader] = 0
             state.hadReader = true
             return true
@@ -163,6 +166,7 @@ final class SharedBody: Sendable {
             if abandoned {
                 // Nobody reads it and nobody will: its bytes go now, not when the cache gets to it.
                 state.failure = state.failure ?? CancellationError()
+                state.abandoned = true
                 state.chunks.removeAll()
                 state.kept = 0
             }

@@ -128,16 +128,27 @@ public actor TokenRefresher {
     @discardableResult
     public func refresh(source sourceID: String, reason: Reason) async -> RunOutcome {
         guard let source = sources[sourceID] else { return RunOutcome(failure: ExtractionFailure(message: "unknown source \(sourceID)")) }
-        if !runs.isRunning(sourceID) {
-            let now = clock.now()
-            if reason != .manual, reason != .discovery, let gate = notBefore[sourceID], now < gate,
-                gate.timeIntervalSince(now) <= policy.furthestPlan  // a clock set back does not block
-            {
-                return lastOutcome[sourceID] ?? RunOutcome(failure: ExtractionFailure(message: "waiting before the next run"))
-            }
-            guard source.enabled else { return RunOutcome() }
+        if !runs.isRunning(sourceID), let closed = gate(source, reason: reason) { return closed }
+        // Asked again inside the run: a run that ended between the check above and this call has set the
+        // spacing by now, and the next run must keep it.
+        return await runs.value(for: sourceID) { await self.runUnlessGated(source, reason: reason) }
+    }
+
+    private func runUnlessGated(_ source: Source, reason: Reason) async -> RunOutcome {
+        if let closed = gate(source, reason: reason) { return closed }
+        return await perform(source, reason: reason)
+    }
+
+    /// The answer instead of a run, when no run may start now: the spacing after a success, the backoff
+    /// after failures (manual and discovery runs ignore both), or a disabled source.
+    private func gate(_ source: Source, reason: Reason) -> RunOutcome? {
+        let now = clock.now()
+        if reason != .manual, reason != .discovery, let gate = notBefore[source.id], now < gate,
+            gate.timeIntervalSince(now) <= policy.furthestPlan  // a clock set back does not block
+        {
+            return lastOutcome[source.id] ?? RunOutcome(failure: ExtractionFailure(message: "waiting before the next run"))
         }
-        return await runs.value(for: sourceID) { await self.perform(source, reason: reason) }
+        return source.enabled ? nil : RunOutcome()
     }
 
     /// One run of a source, from start to bookkeeping.

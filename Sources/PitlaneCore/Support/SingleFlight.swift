@@ -37,7 +37,8 @@ final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     private struct Kept {
         var value: Value
-        var storedAt: Date
+        /// Computed once, when the result landed (a lifetime may cost a scan of a playlist).
+        var expiresAt: Date
         var lastUse: Int
     }
 
@@ -82,7 +83,7 @@ final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         let now = clock.now()
         let step = state.withLockedValue { state -> Step in
             state.counter += 1
-            if let kept = state.kept[key], now.timeIntervalSince(kept.storedAt) < rules.lifetime(kept.value), rules.usable(kept.value) {
+            if let kept = state.kept[key], now < kept.expiresAt, rules.usable(kept.value) {
                 state.kept[key]?.lastUse = state.counter
                 return .kept(kept.value)
             }
@@ -117,38 +118,45 @@ final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         if let removed { rules.released(removed.value) }
     }
 
-    /// Drops expired and unusable results, then the least recently used until the rest fit the budget.
+    /// Drops expired and unusable results, then the least recently used, one at a time, until the rest fit
+    /// the budget. Each is released before the budget is looked at again: a budget that counts more than
+    /// the kept results (the segment cache's counts bytes still downloading) sees what the release freed.
     func evict() {
         let now = clock.now()
-        let released = state.withLockedValue { state -> [Value] in
-            var released: [Value] = []
-            for (key, kept) in state.kept
-            where now.timeIntervalSince(kept.storedAt) >= rules.lifetime(kept.value) || !rules.usable(kept.value) {
+        let expired = state.withLockedValue { state -> [Value] in
+            var expired: [Value] = []
+            for (key, kept) in state.kept where now >= kept.expiresAt || !rules.usable(kept.value) {
                 state.kept[key] = nil
-                released.append(kept.value)
+                expired.append(kept.value)
             }
-            var total = state.kept.values.reduce(0) { $0 + rules.cost($1.value) }
-            while !state.kept.isEmpty, state.kept.count > rules.maxEntries || rules.overBudget(total),
-                let oldest = state.kept.min(by: { $0.value.lastUse < $1.value.lastUse })
-            {
-                state.kept[oldest.key] = nil
-                total -= rules.cost(oldest.value.value)
-                released.append(oldest.value.value)
-            }
-            return released
+            return expired
         }
-        for value in released { rules.released(value) }
+        for value in expired { rules.released(value) }
+        while let victim = state.withLockedValue({ state -> Value? in
+            guard !state.kept.isEmpty else { return nil }
+            let total = state.kept.values.reduce(0) { $0 + rules.cost($1.value) }
+            guard state.kept.count > rules.maxEntries || rules.overBudget(total),
+                let oldest = state.kept.min(by: { $0.value.lastUse < $1.value.lastUse })
+            else { return nil }
+            state.kept[oldest.key] = nil
+            return oldest.value.value
+        }) {
+            rules.released(victim)
+        }
     }
 
-    /// The run finished: its result is kept when the rules say so, whoever still waits for it.
+    /// The run finished: its result is kept when the rules say so, whoever still waits for it, unless the
+    /// run was superseded (cancelled when abandoned, and a newer run started for the key).
     private func land(_ key: Key, id: Int, _ value: Value) {
         let now = clock.now()
         let lifetime = rules.lifetime(value)
         let (sweep, previous) = state.withLockedValue { state -> (Bool, Kept?) in
-            if state.flights[key]?.id == id { state.flights[key] = nil }
-            guard lifetime > 0 else { return (false, nil) }
+            guard state.flights[key]?.id == id else { return (false, nil) }
+            state.flights[key] = nil
+            guard lifetime > 0, lifetime.isFinite else { return (false, nil) }
             state.counter += 1
-            let previous = state.kept.updateValue(Kept(value: value, storedAt: now, lastUse: state.counter), forKey: key)
+            let kept = Kept(value: value, expiresAt: now.addingTimeInterval(lifetime), lastUse: state.counter)
+            let previous = state.kept.updateValue(kept, forKey: key)
             defer { state.sweeping = true }
             return (!state.sweeping, previous)
         }
@@ -160,12 +168,13 @@ final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     /// Expired results go even when nobody asks again: one sweep at a time, until nothing is kept.
     private func scheduleSweep(after seconds: TimeInterval) {
         Task { [weak self] in
-            try? await Task.sleep(for: .milliseconds(Int(min(max(seconds, 0.5), 60) * 1000) + 50))
+            let wait = seconds.isFinite ? min(max(seconds, 0.5), 60) : 1
+            try? await Task.sleep(for: .milliseconds(Int(wait * 1000) + 50))
             guard let self else { return }
             self.evict()
             let next = self.state.withLockedValue { state -> TimeInterval? in
                 let now = self.clock.now()
-                let remaining = state.kept.values.map { self.rules.lifetime($0.value) - now.timeIntervalSince($0.storedAt) }
+                let remaining = state.kept.values.map { $0.expiresAt.timeIntervalSince(now) }
                 guard let soonest = remaining.min() else {
                     state.sweeping = false
                     return nil

@@ -128,6 +128,29 @@ struct BodyLimitTests {
         #expect(sent == ["seg100.ts bytes=0-", "seg100.ts bytes=0-9", "seg101.ts bytes=0-9", "seg101.ts bytes=10-19"])
     }
 
+    /// A file over the cap from an upstream that ignores ranges: each player's range is judged by its own
+    /// end, whoever started the shared fetch: one that ends below the cap plays, one past it (or no range)
+    /// is 502 before a byte is relayed.
+    @Test func eachRangeIsJudgedByItsOwnEnd() async throws {
+        var limits = BodyLimits()
+        limits.segment = Self.megabyte
+        let bytes = (0..<(2 * Self.megabyte)).map { UInt8(truncatingIfNeeded: $0) }
+        let harness = await Self.segmentHarness(limits: limits) {
+            .init(
+                status: 200, body: "", headers: HeaderProfile(["Content-Type": "video/mp2t", "Content-Length": String(bytes.count)]),
+                stream: UpstreamBody(ChunkedBytes(bytes: bytes, chunk: 65536)))
+        }
+        var statuses: [Int] = []
+        for range in ["bytes=0-999", nil, "bytes=2000000-2000099", "bytes=1000-1999"] {
+            let reply = try await Self.firstSegment(harness, range: range)
+            statuses.append(reply.status)
+            if case .stream(let body) = reply.body, let range, let wanted = ByteRange.parse(range, length: bytes.count) {
+                #expect(Array(buffer: try await body.collect(upTo: 1 << 22)) == Array(bytes[wanted.first...wanted.last]))
+            }
+        }
+        #expect(statuses == [206, 502, 502, 206])
+    }
+
     /// Time the reader takes (a slow viewer holding the body back) is not the upstream's: only waiting for
     /// the upstream counts against the deadline.
     @Test func theDeadlineCountsOnlyTheUpstreamsTime() async throws {

@@ -44,6 +44,7 @@ extension UpstreamBody {
 private final class BoundedIterator: @unchecked Sendable {
     private var base: UpstreamBody.AsyncIterator
     private var received = 0
+    private var overLimit = false
     private var spent: Duration
     private let limit: Int
     private let allowed: Duration
@@ -56,12 +57,21 @@ private final class BoundedIterator: @unchecked Sendable {
     }
 
     func next() async throws -> ByteBuffer? {
+        if received >= limit, overLimit { throw UpstreamError.bodyTooLarge(limit: limit) }
         let asked = ContinuousClock.now
-        guard let chunk = try await base.next() else { return nil }
+        guard var chunk = try await base.next() else { return nil }
         spent += ContinuousClock.now - asked
-        received += chunk.readableBytes
-        if received > limit { throw UpstreamError.bodyTooLarge(limit: limit) }
         if spent > allowed { throw UpstreamError.tooSlow(allowed) }
+        if received + chunk.readableBytes > limit {
+            // The bytes up to the cap still go (a range that ends below it is served); the next read fails.
+            overLimit = true
+            guard received < limit, let head = chunk.readSlice(length: limit - received) else {
+                throw UpstreamError.bodyTooLarge(limit: limit)
+            }
+            received = limit
+            return head
+        }
+        received += chunk.readableBytes
         return chunk
     }
 }

@@ -66,21 +66,25 @@ extension HLSProxy {
         let sent = range.flatMap { rangeIgnorers.contains(address) ? nil : $0 }
         let limits = self.limits
         let allowed = limits.segmentDeadline(timeout: requestTimeout, duration: duration.map(Double.init))
-        let response = try await segments.response(for: address + "|" + (sent ?? "")) {
+        let key = address + "|" + (sent ?? "")
+        let response = try await segments.response(for: key) {
             let started = ContinuousClock.now
             var response = try await self.send(url, record: record, range: sent)
-            let length = response.headers.value(for: "Content-Length").flatMap(Int.init)
-            // What this request needs of the body: up to the end of its range when the whole file came.
-            let sliced = response.status == 200 ? range.flatMap { range in length.flatMap { ByteRange.parse(range, length: $0) } } : nil
-            if let needed = sliced.map({ $0.last + 1 }) ?? length, needed > limits.segment {
-                throw ProxyFailure(status: 502, message: "the upstream's body is \(needed) bytes, over segment_max_mb")
-            }
             response.body = response.body.bounded(limit: limits.segment, allowed: allowed, spent: ContinuousClock.now - started)
             return response
         }
-        // Remembered only when slicing works (a length) and the 200 was not a fair answer (`bytes=0-`).
-        if let sent, response.status == 200, response.headers.value(for: "Content-Length") != nil, !ByteRange.isWholeBody(sent) {
+        // Each caller checks what it needs of the shared body: up to the end of its range when the whole
+        // file came, else all of it. Over the cap, it gets a 502 before a byte is relayed.
+        let length = response.headers.value(for: "Content-Length").flatMap(Int.init)
+        let sliced = response.status == 200 ? range.flatMap { range in length.flatMap { ByteRange.parse(range, length: $0) } } : nil
+        if let needed = sliced.map({ $0.last + 1 }) ?? length, needed > limits.segment {
+            throw ProxyFailure(status: 502, message: "the upstream's body is \(needed) bytes, over segment_max_mb")
+        }
+        // Remembered only when slicing works (a length) and the 200 was not a fair answer (`bytes=0-`); the
+        // copy kept under the ranged key is of no use to anyone after that.
+        if let sent, response.status == 200, length != nil, !ByteRange.isWholeBody(sent) {
             rangeIgnorers.insert(address)
+            segments.forget(key)
         }
         return response
     }

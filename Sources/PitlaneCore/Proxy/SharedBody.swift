@@ -78,6 +78,7 @@ final class SharedBody: Sendable {
                 for try await chunk in upstream {
                     try Task.checkCancellation()
                     append(chunk)
+                    if neverRead() { throw CancellationError() }
                     await waitWhileFarAhead()
                 }
                 finish(nil)
@@ -131,6 +132,16 @@ final class SharedBody: Sendable {
         state.kept -= state.chunks[0..<droppable].reduce(0) { $0 + $1.readableBytes }
         state.chunks.removeFirst(droppable)
         state.base += droppable
+    }
+
+    /// Streaming, and no reader ever came: nothing holds the download back and nobody will read it.
+    private func neverRead() -> Bool {
+        let unread = state.withLockedValue { state -> Bool in
+            guard state.streaming, !state.hadReader else { return false }
+            state.abandoned = true
+            return true
+        }
+        return unread
     }
 
     /// Back-pressure: while streaming, the download waits until the slowest reader is within `window`.
@@ -383,6 +394,8 @@ final class SegmentCache: Sendable {
         let loaded = await flights.value(for: key) {
             do {
                 let response = try await load()
+                // Every caller left while the head was on its way: no reader will come for this body.
+                try Task.checkCancellation()
                 let body = SharedBody(keepLimit: keepLimit, budget: budget)
                 body.fill(from: response.body)
                 return .success(Shared(status: response.status, url: response.url, headers: response.headers, body: body))
@@ -409,6 +422,11 @@ final class SegmentCache: Sendable {
     private static func response(_ shared: Shared) -> UpstreamResponse? {
         guard let body = shared.body.reader() else { return nil }
         return UpstreamResponse(status: shared.status, url: shared.url, headers: shared.headers, body: body)
+    }
+
+    /// Lets the entry for `key` go (a copy nobody will ask for under that key again).
+    func forget(_ key: String) {
+        flights.remove(key)
     }
 
     /// Drops expired entries, then the least recently used until the bytes fit. A body that is let go

@@ -33,6 +33,12 @@ public struct PitlaneApplication: Sendable {
         self.catalog = StreamCatalog()
         self.refresher = TokenRefresher(catalog: catalog, clock: clock, policy: configuration.refreshPolicy, logger: logger)
         self.address = ServerAddress()
+        do {
+            try DataDirectory.prepare(dataDir)
+        } catch {
+            logger.warning(
+                "cannot make the data directory private to its owner", metadata: ["path": "\(dataDir.path)", "error": "\(error)"])
+        }
         var store: SQLiteCatalogueStore?
         let databasePath = dataDir.appendingPathComponent("catalogue.sqlite").path
         do {
@@ -96,6 +102,7 @@ public struct PitlaneApplication: Sendable {
             segmentCacheBytes: configuration.upstream.segmentCacheBytes,
             segmentCacheLifetime: configuration.upstream.segmentCacheLifetime, limits: configuration.upstream.limits, logger: logger)
         let router = Router()
+        router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: CORSMiddleware(allowOrigin: .all, allowHeaders: [.range], allowMethods: [.get, .head, .options]))
         HealthController<BasicRequestContext>().addRoutes(to: router)
         WebController<BasicRequestContext>(files: WebFiles.bundled(logger: logger)).addRoutes(to: router)

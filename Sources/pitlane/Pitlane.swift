@@ -42,6 +42,9 @@ struct Serve: AsyncParsableCommand {
             if let dataDir { settings.server.dataDir = dataDir }
             return (settings, try options.bootstrapLogging(settings), clock)
         }
+        // Whatever Pitlane writes (the catalogue with its tokens, the secret, SQLite's journals) is the
+        // owner's alone, whatever umask the shell had.
+        umask(0o077)
         do {
             let app = try await PitlaneApplication(configuration: settings, clock: clock, logger: logger).makeApplication()
             try await app.runService()

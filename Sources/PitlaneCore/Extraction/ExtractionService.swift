@@ -40,7 +40,15 @@ public actor ExtractionService {
         do {
             let saved = try store.load()
             let known = Set(await refresher.sourceIDs)
-            await catalog.restore(saved.streams.filter { known.contains($0.descriptor.source) })
+            var streams: [StreamRecord] = []
+            for var record in saved.streams {
+                // The current configuration wins: a source whose allow_private was removed loses it at once.
+                guard let policy = await refresher.fetchPolicy(ofSource: record.descriptor.source) else { continue }
+                record.descriptor.allowPrivate = policy.allowPrivate
+                record.descriptor.headers = policy.headers.winning(over: record.descriptor.headers)
+                streams.append(record)
+            }
+            await catalog.restore(streams)
             await refresher.restore(saved.sources.filter { known.contains($0.id) })
             logger.info("catalogue restored", metadata: ["streams": "\(saved.streams.count)"])
         } catch {

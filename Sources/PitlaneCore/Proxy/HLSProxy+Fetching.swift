@@ -66,7 +66,8 @@ extension HLSProxy {
         let sent = range.flatMap { rangeIgnorers.contains(address) ? nil : $0 }
         let limits = self.limits
         let allowed = limits.segmentDeadline(timeout: requestTimeout, duration: duration.map(Double.init))
-        let key = address + "|" + (sent ?? "")
+        // Bytes fetched for a source that may reach private addresses are never served to one that may not.
+        let key = (record.descriptor.allowPrivate ? "private|" : "public|") + address + "|" + (sent ?? "")
         let response = try await segments.response(for: key) {
             let started = ContinuousClock.now
             var response = try await self.send(url, record: record, range: sent)

@@ -20,6 +20,8 @@ public actor TokenRefresher {
     private let logger: Logger
     private var http: any UpstreamClient = OfflineUpstream()
     private var documentLimit = BodyLimits().document
+    /// When each source's last run ended (manual refreshes keep `min_spacing` from it).
+    private var lastFinished: [String: Date] = [:]
     private var sources: [String: Source] = [:]
     private var sourceOrder: [String] = []
     private var statuses: [String: SourceStatus] = [:]
@@ -61,6 +63,12 @@ public actor TokenRefresher {
     public func runningSources() -> [String] { runs.running.sorted() }
 
     /// Puts back the statuses saved by an earlier run, keeping what each source's configuration says now.
+    /// What the current configuration says of a source that decides how its streams are fetched: it wins
+    /// over what a saved catalogue remembers.
+    public func fetchPolicy(ofSource id: String) -> (allowPrivate: Bool, headers: HeaderProfile)? {
+        sources[id].map { ($0.allowPrivate, $0.headers) }
+    }
+
     public func restore(_ saved: [SourceStatus]) {
         for var status in saved {
             guard let current = statuses[status.id] else { continue }
@@ -140,9 +148,15 @@ public actor TokenRefresher {
     }
 
     /// The answer instead of a run, when no run may start now: the spacing after a success, the backoff
-    /// after failures (manual and discovery runs ignore both), or a disabled source.
+    /// after failures (discovery runs ignore both; manual ones, `POST /api/streams/{id}/refresh`, only the
+    /// backoff: twenty requests in a row run the source once per `min_spacing`), or a disabled source.
     private func gate(_ source: Source, reason: Reason) -> RunOutcome? {
         let now = clock.now()
+        if reason == .manual, let finished = lastFinished[source.id], now >= finished,
+            now.timeIntervalSince(finished) < policy.minSpacing
+        {
+            return lastOutcome[source.id] ?? RunOutcome(failure: ExtractionFailure(message: "waiting before the next run"))
+        }
         if reason != .manual, reason != .discovery, let gate = notBefore[source.id], now < gate,
             gate.timeIntervalSince(now) <= policy.furthestPlan  // a clock set back does not block
         {
@@ -194,6 +208,7 @@ public actor TokenRefresher {
             outcome = RunOutcome(found: found)
         }
         lastOutcome[source.id] = outcome
+        lastFinished[source.id] = now
         return outcome
     }
 

@@ -11,8 +11,9 @@ public final class SQLiteCatalogueStore: CatalogueStore {
 
     public init(path: String, logger: Logger = Logger(label: "pitlane.storage")) throws {
         self.path = path
-        try FileManager.default.createDirectory(
-            at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try DataDirectory.prepare(directory)
+        defer { try? DataDirectory.restrict(directory) }  // the database file was just created
         do {
             queue = try Self.open(path)
         } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PitlaneCore
 
 /// The secret that signs handles and demo tokens: from the configuration, else generated once and kept in
 /// the data directory (mode 0600) so handles stay valid across restarts.
@@ -13,7 +14,7 @@ enum SecretStore {
         for index in bytes.indices { bytes[index] = generator.next() }
         let secret = Data(bytes.map { String(format: "%02x", $0) }.joined().utf8)
         do {
-            try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
+            try DataDirectory.prepare(dataDir)
             try secret.write(to: file, options: .atomic)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
         } catch {

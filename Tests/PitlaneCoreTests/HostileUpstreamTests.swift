@@ -152,6 +152,23 @@ struct HostileUpstreamTests {
         #expect(output.contains("#EXT-X-BYTERANGE:500@1000"), "\(output)")
     }
 
+    /// Relayed content types are an allow list: a type a browser would run (`application/xhtml+xml` was
+    /// relayed as is) never goes out from Pitlane's origin; media types do.
+    @Test(arguments: [
+        ("application/xhtml+xml", "video/mp2t"), ("text/html; charset=utf-8", "video/mp2t"), ("image/svg+xml", "video/mp2t"),
+        ("text/javascript", "video/mp2t"), ("video/mp2t", "video/mp2t"), ("video/MP2T", "video/MP2T"),
+    ])
+    func onlyMediaTypesAreRelayed(_ upstreamType: String, _ relayed: String) async throws {
+        let transportStream = [UInt8(0x47)] + [UInt8](repeating: 0, count: 187) + [0x47] + [UInt8](repeating: 0, count: 187)
+        let harness = await HLSEngineTests.harness { path, _ in
+            path == "/live/seg100.ts"
+                ? .init(status: 200, body: "", headers: HeaderProfile(["Content-Type": upstreamType]), bytes: transportStream) : nil
+        }
+        let segments = try await harness.segmentTokens(key: try await harness.variantPath())
+        let reply = await harness.proxy.resource(stream: harness.streamID, token: segments[0], ext: "ts", range: nil)
+        #expect(reply.headers.value(for: "Content-Type") == relayed)
+    }
+
     @Test func aHugeHoldTimeoutDoesNotTrap() {
         #expect(RefreshPolicy(holdTimeout: 1e300).holdTimeout == .seconds(3600))
         #expect(RefreshPolicy(holdTimeout: .infinity).holdTimeout == .seconds(8))

@@ -15,6 +15,38 @@ struct SharingSafetyIntegrationTests {
         }
     }
 
+    /// Any web page the owner visits used to be able to drive the API (`Access-Control-Allow-Origin: *`,
+    /// POSTs without credentials): a state-changing request from another origin is now 403, and no other
+    /// origin can read an answer. Players and scripts (no `Origin`) and the web app itself still can.
+    @Test func anotherSitesPageCannotDriveTheAPI() async throws {
+        try await ServerHarness.run(expectStreams: 0) { harness in
+            let evil = [("Origin", "https://evil.example")]
+            let refused = try await harness.send(.POST, "api/streams/nope/refresh", headers: evil)
+            #expect(refused.status == 403)
+            let extract = try await harness.send(.POST, "api/extract", headers: evil)
+            #expect(extract.status == 403)
+            let read = try await harness.get("api/streams", headers: evil)
+            #expect(read.status == 200 && read.header("Access-Control-Allow-Origin") == nil)
+            let own = "http://" + (harness.pitlane.host ?? "") + ":" + String(harness.pitlane.port ?? 0)
+            #expect(try await harness.send(.POST, "api/streams/nope/refresh", headers: [("Origin", own)]).status == 404)
+            #expect(try await harness.send(.POST, "api/streams/nope/refresh").status == 404)
+        }
+    }
+
+    /// `server.cors_origins` lets the pages of an origin the owner names use the API and streams.
+    @Test func aListedOriginGetsCORS() async throws {
+        try await ServerHarness.run(configure: { config, _ in config.server.corsOrigins = ["https://tv.example.com"] }, expectStreams: 0) {
+            harness in
+            let listed = [("Origin", "https://tv.example.com")]
+            let read = try await harness.get("api/streams", headers: listed)
+            #expect(read.header("Access-Control-Allow-Origin") == "https://tv.example.com")
+            #expect(read.header("Vary") == "Origin")
+            let preflight = try await harness.send(.OPTIONS, "api/extract", headers: listed + [("Access-Control-Request-Method", "POST")])
+            #expect(preflight.status == 204 && preflight.header("Access-Control-Allow-Origin") == "https://tv.example.com")
+            #expect(try await harness.send(.POST, "api/streams/nope/refresh", headers: listed).status == 404)
+        }
+    }
+
     /// The catalogue holds stream URLs with their tokens and Cookie headers: the data directory is 0700,
     /// its files 0600, also when an older version left them readable by everyone.
     @Test func theDataDirectoryIsItsOwnersAlone() async throws {

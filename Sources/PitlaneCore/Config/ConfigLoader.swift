@@ -32,8 +32,11 @@ public enum ConfigLoader {
         let root = try Reader(node, path: "").mapping(allowed: [
             "server", "secret", "log_level", "refresh", "upstream", "demo", "extraction", "schedule", "sources",
         ])
-        if let server = try root.optional("server")?.mapping(allowed: ["host", "port", "data_dir"]) {
+        if let server = try root.optional("server")?.mapping(allowed: ["host", "port", "data_dir", "cors_origins"]) {
             if let host = try server.optional("host")?.string() { config.server.host = host }
+            if let origins = try server.optional("cors_origins")?.sequence() {
+                config.server.corsOrigins = try origins.map { (origin) throws(ConfigError) in try origin.webOrigin() }
+            }
             if let port = try server.optional("port")?.int(in: 0...65535) { config.server.port = port }
             config.server.dataDir = try server.optional("data_dir")?.string()
         }
@@ -291,6 +294,17 @@ struct Reader {
             throw fail("\(error)")
         }
         return text
+    }
+
+    /// A web origin, `scheme://host[:port]` with nothing after it, as browsers send it in `Origin`.
+    func webOrigin() throws(ConfigError) -> String {
+        let text = try string()
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = url.host, !host.isEmpty, url.path.isEmpty || url.path == "/", url.query == nil, url.user == nil
+        else {
+            throw fail("'\(text)' is not a web origin (like https://tv.example.com or http://localhost:3000)")
+        }
+        return "\(scheme)://\(host.lowercased())" + (url.port.map { ":\($0)" } ?? "")
     }
 
     func httpURL() throws(ConfigError) -> URL {

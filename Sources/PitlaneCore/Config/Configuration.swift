@@ -6,6 +6,8 @@ public struct Configuration: Sendable, Equatable {
         public var host = "127.0.0.1"
         public var port = 8080
         public var dataDir: String?
+        /// Other web origins whose pages may use Pitlane's API and streams (CORS). Same-origin only when empty.
+        public var corsOrigins: [String] = []
     }
 
     public struct Refresh: Sendable, Equatable {

@@ -26,11 +26,14 @@ extension HLSProxy {
         return ProxyReply(status: response.status, headers: headers, body: .stream(body))
     }
 
-    /// Whether the upstream's Content-Type says what a resource is: not absent, generic or a disguise.
+    /// Whether the upstream's Content-Type may be relayed: media, playlist and key types only (an allow
+    /// list). Anything else (absent, generic, a disguise such as `image/png`, or a type a browser would
+    /// run, such as `text/html` or `application/xhtml+xml`) is replaced by what the first bytes show or
+    /// the extension says, so a hostile upstream can never make Pitlane's origin serve a page.
     static func tellsTheType(_ type: String?) -> Bool {
-        guard let type = type?.lowercased() else { return false }
-        let disguises = ["image/", "text/html", "text/css", "text/plain", "application/javascript", "application/octet-stream", "binary/"]
-        return !disguises.contains { type.hasPrefix($0) }
+        guard let type = type?.lowercased().split(separator: ";").first?.trimmingCharacters(in: .whitespaces) else { return false }
+        let allowed = ["application/vnd.apple.mpegurl", "application/x-mpegurl", "application/mp4", "video/mp2t", "text/vtt"]
+        return allowed.contains(type) || ((type.hasPrefix("video/") || type.hasPrefix("audio/")) && !type.contains("+"))
     }
 
     /// The headers relayed with a resource. Its type: the upstream's when it tells one, else what the first

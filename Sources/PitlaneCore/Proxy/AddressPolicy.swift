@@ -40,6 +40,7 @@ public enum AddressPolicy {
         case 172 where (16...31).contains(b): return false
         case 192 where b == 168: return false
         case 192 where b == 0 && (c == 0 || c == 2): return false  // IETF protocol assignments, TEST-NET-1
+        case 192 where b == 88 && c == 99: return false  // 6to4 relay anycast
         case 198 where b == 18 || b == 19: return false  // benchmarking
         case 198 where b == 51 && c == 100, 203 where b == 0 && c == 113: return false  // TEST-NET-2/3
         case 224...255: return false  // multicast, reserved, broadcast
@@ -52,7 +53,17 @@ public enum AddressPolicy {
             if bytes[10] == 0xFF && bytes[11] == 0xFF { return isPublicV4(Array(bytes[12..<16])) }  // IPv4-mapped
             return false  // ::, ::1, IPv4-compatible
         }
-        if bytes[0] == 0x00, bytes[1] == 0x64, bytes[2] == 0xFF, bytes[3] == 0x9B { return isPublicV4(Array(bytes[12..<16])) }  // NAT64
+        if bytes[0..<8].allSatisfy({ $0 == 0 }), bytes[8] == 0xFF, bytes[9] == 0xFF, bytes[10] == 0, bytes[11] == 0 {
+            return isPublicV4(Array(bytes[12..<16]))  // IPv4-translated ::ffff:0:a.b.c.d (RFC 2765)
+        }
+        if bytes[0] == 0x00, bytes[1] == 0x64, bytes[2] == 0xFF, bytes[3] == 0x9B {
+            // NAT64 well-known prefix 64:ff9b::/96; the local-use 64:ff9b:1::/48 (RFC 8215) never.
+            return bytes[4] == 0 && bytes[5] == 0 ? isPublicV4(Array(bytes[12..<16])) : false
+        }
+        if bytes[0] == 0x20, bytes[1] == 0x02 { return isPublicV4(Array(bytes[2..<6])) }  // 6to4 2002:a.b.c.d::/48
+        if bytes[0] == 0x20, bytes[1] == 0x01, bytes[2] == 0, bytes[3] == 0 { return false }  // Teredo 2001::/32: any IPv4 behind it
+        if bytes[0] == 0x01, bytes[1..<8].allSatisfy({ $0 == 0 }) { return false }  // discard-only 100::/64
+        if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0xC0 { return false }  // site-local fec0::/10 (deprecated, still routed locally)
         if bytes[0] & 0xFE == 0xFC { return false }  // unique local fc00::/7
         if bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 { return false }  // link-local fe80::/10
         if bytes[0] == 0xFF { return false }  // multicast

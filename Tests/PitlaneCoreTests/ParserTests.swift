@@ -86,6 +86,18 @@ struct ParserTests {
         #expect(!redacted.contains("SECRET"))
     }
 
+    /// Tokens in the path were logged as they were: Akamai's `hdnts=…`, a JWT, `/token/<value>/`, a long
+    /// random segment. Names of resources stay readable.
+    @Test func redactionCoversTokensInThePath() {
+        let url = URL(
+            string:
+                "https://cdn.example.com/hdnts=exp=1~acl=*~hmac=abc/live/eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.sig/token/s3cr3t/"
+                + "a1B2c3D4e5F6g7H8i9J0k1L2/expires/1800000000/chunklist_b2000000.m3u8?x=1")!
+        let redacted = URIResolver.redacted(url)
+        #expect(redacted == "https://cdn.example.com/…/live/…/token/…/…/expires/…/chunklist_b2000000.m3u8?…")
+        for secret in ["hmac", "eyJ", "s3cr3t", "a1B2c3", "1800000000"] { #expect(!redacted.contains(secret), "\(secret)") }
+    }
+
     /// Found by the fuzzer: a tab before a quoted value made the value unquoted on the first parse and
     /// quoted on the second, so a serialized attribute list did not read back as itself.
     @Test func anAttributeListReadsBackAsItself() {

@@ -29,7 +29,9 @@ public enum URIResolver {
         return set
     }()
 
-    /// The URL with its query and fragment removed: safe to log, since CDN tokens live in the query.
+    /// The URL with its query, fragment and credentials removed, and every path segment that looks like a
+    /// token replaced by `…`: safe to log. CDN tokens live in the query, but also in the path (Akamai's
+    /// `hdnts=…~hmac=…`, a JWT, `/token/<value>/`, `/expires/<t>/`, long random segments).
     public static func redacted(_ url: URL) -> String {
         guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return "<url>" }
         let hadQuery = components.query != nil
@@ -37,6 +39,28 @@ public enum URIResolver {
         components.fragment = nil
         components.user = nil
         components.password = nil
-        return (components.string ?? "<url>") + (hadQuery ? "?…" : "")
+        var segments = components.percentEncodedPath.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        for index in segments.indices {
+            let follows = index > 0 ? segments[index - 1].lowercased() : ""
+            if looksLikeToken(segments[index])
+                || ["token", "tokens", "auth", "sig", "signature", "hdnts", "expires", "exp"].contains(follows)
+            {
+                segments[index] = "…"
+            }
+        }
+        // Joined as text: `…` is no valid percent-encoded path, and URLComponents traps on one.
+        components.percentEncodedPath = ""
+        return (components.string ?? "<url>") + segments.joined(separator: "/") + (hadQuery ? "?…" : "")
+    }
+
+    /// A path segment that carries a secret rather than naming a resource: `name=value` pairs, `~`-joined
+    /// fields, a JWT, or a long run of letters and digits with no file extension.
+    static func looksLikeToken(_ segment: String) -> Bool {
+        guard !segment.isEmpty, segment != "…" else { return false }
+        if segment.contains("=") || segment.contains("~") || segment.hasPrefix("eyJ") { return true }
+        guard segment.count >= 20, !segment.contains(".") else { return false }
+        let letters = segment.contains { $0.isLetter }
+        let digits = segment.contains { $0.isNumber }
+        return letters && digits
     }
 }

@@ -44,3 +44,29 @@ public struct HMAC<H: HashFunction>: Sendable {
         return mac.finalize()
     }
 }
+
+public struct HKDF<H: HashFunction> {
+    public static func deriveKey<Info: DataProtocol>(inputKeyMaterial: SymmetricKey, info: Info, outputByteCount: Int) -> SymmetricKey {
+        SymmetricKey(data: Array(SHA256.hash(data: inputKeyMaterial.bytes + Array(info))).prefix(outputByteCount))
+    }
+}
+
+/// Not encryption: the "sealed" box is the plaintext between a zero nonce and a tag of the key's hash.
+public enum ChaChaPoly {
+    public struct SealedBox: Sendable {
+        public let combined: Data
+        public init<D: DataProtocol>(combined: D) throws { self.combined = Data(combined) }
+    }
+
+    struct OpenError: Error {}
+
+    public static func seal<D: DataProtocol>(_ message: D, using key: SymmetricKey) throws -> SealedBox {
+        try SealedBox(combined: [UInt8](repeating: 0, count: 12) + Array(message) + Array(SHA256.hash(data: key.bytes)).prefix(16))
+    }
+
+    public static func open(_ box: SealedBox, using key: SymmetricKey) throws -> Data {
+        let bytes = Array(box.combined)
+        guard bytes.count >= 28, Array(bytes.suffix(16)) == Array(Array(SHA256.hash(data: key.bytes)).prefix(16)) else { throw OpenError() }
+        return Data(bytes[12..<(bytes.count - 16)])
+    }
+}

@@ -69,7 +69,7 @@ public struct PitlaneApplication: Sendable {
     /// The Hummingbird application; run it with `runService()` or inside a `ServiceGroup`.
     public func makeApplication() async throws -> some ApplicationProtocol {
         let secret = SecretStore.load(configured: configuration.secret, dataDir: dataDir, logger: logger)
-        let signer = HandleSigner(secret: secret)
+        let signer = HandleSigner(secret: secret, clock: clock, lifetime: configuration.server.handleLifetime)
         let demoTokens = DemoTokens(secret: secret)
         let address = self.address
         if configuration.demo.enabled {

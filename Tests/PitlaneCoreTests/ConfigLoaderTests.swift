@@ -15,7 +15,7 @@ struct ConfigLoaderTests {
     @Test func readsEveryKey() throws {
         let config = try ConfigLoader.parse(
             """
-            server: {host: 0.0.0.0, port: 9000, data_dir: /var/lib/pitlane, cors_origins: ["https://TV.example.com", "http://localhost:3000/"]}
+            server: {host: 0.0.0.0, port: 9000, data_dir: /var/lib/pitlane, cors_origins: ["https://TV.example.com", "http://localhost:3000/"], handle_lifetime: 2h}
             secret: "0123456789abcdef0123"
             log_level: debug
             refresh: {interval: 4m, lease: 90s, min_spacing: 5, hold_timeout: 6.5}
@@ -35,6 +35,7 @@ struct ConfigLoaderTests {
             """)
         #expect(config.server.host == "0.0.0.0" && config.server.port == 9000 && config.server.dataDir == "/var/lib/pitlane")
         #expect(config.server.corsOrigins == ["https://tv.example.com", "http://localhost:3000"])
+        #expect(config.server.handleLifetime == 7200)
         #expect(config.logLevel == "debug")
         #expect(config.refreshPolicy == RefreshPolicy(interval: 240, lease: 90, minSpacing: 5, holdTimeout: 6.5))
         #expect(config.upstream.timeout == 10)
@@ -64,6 +65,7 @@ struct ConfigLoaderTests {
             "sources: [{id: a, kind: static, timeout: 1e300s, streams: [{url: 'http://x/y', title: t}]}]",
             "sources[0].timeout: must be between 1 and 600"
         ),
+        ("server: {handle_lifetime: 10s}", "server.handle_lifetime: must be between 60 and 604800 seconds"),
         (
             "server: {cors_origins: ['https://tv.example.com/path']}",
             "server.cors_origins[0]: 'https://tv.example.com/path' is not a web origin"

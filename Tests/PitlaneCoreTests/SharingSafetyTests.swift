@@ -49,6 +49,19 @@ struct SharingSafetyTests {
         #expect(extractor.runCount - before == 1)
     }
 
+    /// A handle issued more than its lifetime ago is answered 410 (the player reloads the playlist),
+    /// without an upstream request.
+    @Test func anExpiredHandleIs410() async throws {
+        let harness = await ProxyHarness()
+        let past = HandleSigner(
+            secret: Data("test-secret-0123456789".utf8), clock: ManualClock(TestSupport.start.addingTimeInterval(-7 * 3600)))
+        let handle = ResourceHandle(stream: harness.streamID, kind: .segment, url: ProxyHarness.base + "seg100.ts", variant: "v", msn: 100)
+        let before = harness.upstream.requestCount
+        let reply = await harness.proxy.resource(stream: harness.streamID, token: past.sign(handle), ext: "ts", range: nil)
+        #expect(reply.status == 410)
+        #expect(harness.upstream.requestCount == before)
+    }
+
     /// The segment cache is keyed by URL and by whether the stream may reach private addresses: a stream
     /// of a source without `allow_private` is never served bytes another source fetched from a private one.
     @Test func privateFetchesAreNotSharedWithPublicStreams() async throws {

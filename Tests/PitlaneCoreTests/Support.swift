@@ -3,7 +3,9 @@ import PitlaneCore
 
 /// Shared helpers for the core tests.
 enum TestSupport {
-    static let signer = HandleSigner(secret: Data("test-secret-0123456789".utf8))
+    /// Handles issued at `start` and honoured for six hours of `signerClock`.
+    static let signerClock = ManualClock(Date(timeIntervalSince1970: 1_800_000_000))
+    static let signer = HandleSigner(secret: Data("test-secret-0123456789".utf8), clock: signerClock)
 
     /// The fixed instant tests use for "now" when the time does not matter (never `Date()`).
     static let start = Date(timeIntervalSince1970: 1_800_000_000)

@@ -32,7 +32,10 @@ public enum ConfigLoader {
         let root = try Reader(node, path: "").mapping(allowed: [
             "server", "secret", "log_level", "refresh", "upstream", "demo", "extraction", "schedule", "sources",
         ])
-        if let server = try root.optional("server")?.mapping(allowed: ["host", "port", "data_dir", "cors_origins"]) {
+        if let server = try root.optional("server")?.mapping(allowed: ["host", "port", "data_dir", "cors_origins", "handle_lifetime"]) {
+            if let value = try server.optional("handle_lifetime")?.seconds(min: 60, max: 7 * 86_400) {
+                config.server.handleLifetime = value
+            }
             if let host = try server.optional("host")?.string() { config.server.host = host }
             if let origins = try server.optional("cors_origins")?.sequence() {
                 config.server.corsOrigins = try origins.map { (origin) throws(ConfigError) in try origin.webOrigin() }

@@ -101,6 +101,9 @@ public final class HLSProxy: Sendable {
         let handle: ResourceHandle
         do {
             handle = try signer.verify(token, stream: id)
+        } catch .expired {
+            // A player that paused for hours: the playlist it reloads carries fresh handles.
+            return .failure(ProxyFailure(status: 410, message: "expired handle: reload the playlist"))
         } catch {
             logger.notice("refused handle", metadata: ["stream": "\(id)", "reason": "\(error)"])
             return .failure(ProxyFailure(status: 403, message: "invalid handle"))

@@ -1,85 +1,59 @@
 import Crypto
 import Foundation
 
-/// Why a handle was refused. Every case is answered 403 without touching the upstream.
+/// Why a handle was refused: 403 without touching the upstream, except an expired one (410: the player
+/// reloads the playlist and gets fresh handles).
 public enum HandleError: Error, Sendable, Equatable {
     case malformed
     case badSignature
     case wrongStream
+    case expired
 }
 
-/// Signs and verifies resource handles with HMAC-SHA256, so Pitlane only ever fetches URLs it put into a
-/// playlist itself and can never be used as an open proxy.
+/// Seals resource handles with an AEAD (ChaChaPoly from swift-crypto): a segment URL reveals nothing of the
+/// upstream (neither its host nor its CDN token), Pitlane only ever fetches URLs it put into a playlist
+/// itself (it can never be used as an open proxy), and a handle is honoured for `lifetime` after it was
+/// issued. The type keeps its name from when handles were only signed.
 public struct HandleSigner: Sendable {
-    private let key: SymmetricKey
-    /// An HMAC already keyed: copying it skips deriving the inner and outer pads for every handle (a
-    /// media playlist signs one per segment).
-    private let keyed: HMAC<SHA256>
+    /// The token's form: a version, then the sealed box (nonce, ciphertext, tag) in base64url.
+    static let version = "1."
 
-    public init(secret: some DataProtocol) {
-        self.key = SymmetricKey(data: SHA256.hash(data: Data(secret)))
-        self.keyed = HMAC<SHA256>(key: key)
+    private let key: SymmetricKey
+    private let clock: any WallClock
+    /// How long a handle is honoured after it was issued (`server.handle_lifetime`).
+    public let lifetime: TimeInterval
+
+    /// What is sealed: the handle and when it stops being honoured (Unix seconds).
+    private struct Sealed: Codable {
+        var h: ResourceHandle
+        var x: Int
+    }
+
+    public init(secret: some DataProtocol, clock: any WallClock = SystemClock(), lifetime: TimeInterval = 6 * 3600) {
+        self.key = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: Data(secret)), info: Data("pitlane resource handles v1".utf8), outputByteCount: 32)
+        self.clock = clock
+        self.lifetime = lifetime
     }
 
     public func sign(_ handle: ResourceHandle) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let payload = (try? encoder.encode(handle)) ?? Data()
-        var mac = keyed
-        mac.update(data: payload)
-        return Base64URL.encode(payload) + "." + Base64URL.encode(Data(mac.finalize()).prefix(16))
+        let expires = clock.now().timeIntervalSince1970 + lifetime
+        let payload = (try? encoder.encode(Sealed(h: handle, x: expires.isFinite ? Int(min(expires, 1e15)) : 0))) ?? Data()
+        guard let box = try? ChaChaPoly.seal(payload, using: key) else { return Self.version }
+        return Self.version + Base64URL.encode(box.combined)
     }
 
     public func verify(_ token: String, stream: String) throws(HandleError) -> ResourceHandle {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let payload = Base64URL.decode(parts[0]), let mac = Base64URL.decode(parts[1]), mac.count == 16
+        guard token.hasPrefix(Self.version), let combined = Base64URL.decode(token.dropFirst(Self.version.count)), combined.count > 28
         else { throw .malformed }
-        let expected = Data(HMAC<SHA256>.authenticationCode(for: payload, using: key)).prefix(16)
-        guard constantTimeEqual(expected, mac) else { throw .badSignature }
-        guard let handle = try? JSONDecoder().decode(ResourceHandle.self, from: payload) else { throw .malformed }
-        guard handle.stream == stream else { throw .wrongStream }
-        return handle
-    }
-
-    private func constantTimeEqual(_ lhs: Data, _ rhs: Data) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for (left, right) in zip(lhs, rhs) { difference |= left ^ right }
-        return difference == 0
-    }
-}
-
-/// Base64 with the URL- and path-safe alphabet and no padding (RFC 4648 §5).
-public enum Base64URL {
-    /// Byte by byte: a media playlist signs one handle per segment, and Foundation's string replacing was
-    /// most of the time a 200k-segment playlist took.
-    public static func encode(_ data: Data) -> String {
-        let standard = data.base64EncodedData()
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(standard.count)
-        for byte in standard {
-            switch byte {
-            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: "-"))
-            case UInt8(ascii: "/"): bytes.append(UInt8(ascii: "_"))
-            case UInt8(ascii: "="): continue
-            default: bytes.append(byte)
-            }
+        guard let box = try? ChaChaPoly.SealedBox(combined: combined), let payload = try? ChaChaPoly.open(box, using: key) else {
+            throw .badSignature
         }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    public static func decode(_ text: some StringProtocol) -> Data? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count + 3)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "-"): bytes.append(UInt8(ascii: "+"))
-            case UInt8(ascii: "_"): bytes.append(UInt8(ascii: "/"))
-            case UInt8(ascii: "="): return nil  // no padding in this form
-            default: bytes.append(byte)
-            }
-        }
-        while bytes.count % 4 != 0 { bytes.append(UInt8(ascii: "=")) }
-        return Data(base64Encoded: Data(bytes))
+        guard let sealed = try? JSONDecoder().decode(Sealed.self, from: payload) else { throw .malformed }
+        guard Double(sealed.x) > clock.now().timeIntervalSince1970 else { throw .expired }
+        guard sealed.h.stream == stream else { throw .wrongStream }
+        return sealed.h
     }
 }

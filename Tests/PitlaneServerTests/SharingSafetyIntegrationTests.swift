@@ -54,11 +54,13 @@ struct SharingSafetyIntegrationTests {
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let old = dataDir.appendingPathComponent("catalogue.sqlite")
         FileManager.default.createFile(atPath: old.path, contents: nil, attributes: [.posixPermissions: 0o644])
+        let unrelated = dataDir.appendingPathComponent("notes.txt")
+        FileManager.default.createFile(atPath: unrelated.path, contents: nil, attributes: [.posixPermissions: 0o644])
         try await ServerHarness.run(dataDir: dataDir.path, expectStreams: 0) { _ in }
-        let modes = try ["", "catalogue.sqlite", "secret.key"].map { name in
+        let modes = try ["", "catalogue.sqlite", "secret.key", "notes.txt"].map { name in
             let path = name.isEmpty ? dataDir.path : dataDir.appendingPathComponent(name).path
             return try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         }
-        #expect(modes == [0o700, 0o600, 0o600])
+        #expect(modes == [0o700, 0o600, 0o600, 0o644], "only Pitlane's own files are touched")
     }
 }

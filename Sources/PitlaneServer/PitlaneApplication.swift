@@ -103,7 +103,9 @@ public struct PitlaneApplication: Sendable {
             segmentCacheLifetime: configuration.upstream.segmentCacheLifetime, limits: configuration.upstream.limits, logger: logger)
         let router = Router()
         router.add(middleware: SecurityHeadersMiddleware())
-        router.add(middleware: OriginPolicyMiddleware(allowed: configuration.server.corsOrigins))
+        router.add(
+            middleware: OriginPolicyMiddleware(
+                allowed: configuration.server.corsOrigins, hostnames: configuration.server.hostnames + [configuration.server.host]))
         HealthController<BasicRequestContext>().addRoutes(to: router)
         WebController<BasicRequestContext>(files: WebFiles.bundled(logger: logger)).addRoutes(to: router)
         HLSController<BasicRequestContext>(proxy: proxy).addRoutes(to: router.group("hls"))

@@ -15,7 +15,7 @@ struct ConfigLoaderTests {
     @Test func readsEveryKey() throws {
         let config = try ConfigLoader.parse(
             """
-            server: {host: 0.0.0.0, port: 9000, data_dir: /var/lib/pitlane, cors_origins: ["https://TV.example.com", "http://localhost:3000/"], handle_lifetime: 2h}
+            server: {host: 0.0.0.0, port: 9000, data_dir: /var/lib/pitlane, cors_origins: ["https://TV.example.com:443", "http://localhost:3000/", "http://[::1]:8080"], handle_lifetime: 2h, hostnames: [Pitlane.LAN]}
             secret: "0123456789abcdef0123"
             log_level: debug
             refresh: {interval: 4m, lease: 90s, min_spacing: 5, hold_timeout: 6.5}
@@ -34,7 +34,8 @@ struct ConfigLoaderTests {
                   - {url: "https://cdn.example.com/a.m3u8?t=1", title: Race, quality: 1080p, key: race}
             """)
         #expect(config.server.host == "0.0.0.0" && config.server.port == 9000 && config.server.dataDir == "/var/lib/pitlane")
-        #expect(config.server.corsOrigins == ["https://tv.example.com", "http://localhost:3000"])
+        #expect(config.server.corsOrigins == ["https://tv.example.com", "http://localhost:3000", "http://[::1]:8080"])
+        #expect(config.server.hostnames == ["pitlane.lan"])
         #expect(config.server.handleLifetime == 7200)
         #expect(config.logLevel == "debug")
         #expect(config.refreshPolicy == RefreshPolicy(interval: 240, lease: 90, minSpacing: 5, holdTimeout: 6.5))

@@ -156,7 +156,8 @@ struct HostileUpstreamTests {
     /// relayed as is) never goes out from Pitlane's origin; media types do.
     @Test(arguments: [
         ("application/xhtml+xml", "video/mp2t"), ("text/html; charset=utf-8", "video/mp2t"), ("image/svg+xml", "video/mp2t"),
-        ("text/javascript", "video/mp2t"), ("video/mp2t", "video/mp2t"), ("video/MP2T", "video/MP2T"),
+        ("text/javascript", "video/mp2t"), ("video/mp2t", "video/mp2t"), ("video/MP2T; charset=x", "video/mp2t"),
+        ("video/mp4, text/html", "video/mp2t"),
     ])
     func onlyMediaTypesAreRelayed(_ upstreamType: String, _ relayed: String) async throws {
         let transportStream = [UInt8(0x47)] + [UInt8](repeating: 0, count: 187) + [0x47] + [UInt8](repeating: 0, count: 187)

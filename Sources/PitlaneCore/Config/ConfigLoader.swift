@@ -32,7 +32,12 @@ public enum ConfigLoader {
         let root = try Reader(node, path: "").mapping(allowed: [
             "server", "secret", "log_level", "refresh", "upstream", "demo", "extraction", "schedule", "sources",
         ])
-        if let server = try root.optional("server")?.mapping(allowed: ["host", "port", "data_dir", "cors_origins", "handle_lifetime"]) {
+        if let server = try root.optional("server")?.mapping(allowed: [
+            "host", "port", "data_dir", "cors_origins", "handle_lifetime", "hostnames",
+        ]) {
+            if let names = try server.optional("hostnames")?.sequence() {
+                config.server.hostnames = try names.map { (name) throws(ConfigError) in try name.hostname() }
+            }
             if let value = try server.optional("handle_lifetime")?.seconds(min: 60, max: 7 * 86_400) {
                 config.server.handleLifetime = value
             }
@@ -307,7 +312,20 @@ struct Reader {
         else {
             throw fail("'\(text)' is not a web origin (like https://tv.example.com or http://localhost:3000)")
         }
-        return "\(scheme)://\(host.lowercased())" + (url.port.map { ":\($0)" } ?? "")
+        // As browsers write it: brackets around an IPv6 literal, no default port.
+        let shownHost = host.contains(":") && !host.hasPrefix("[") ? "[\(host.lowercased())]" : host.lowercased()
+        let defaultPort = scheme == "https" ? 443 : 80
+        return "\(scheme)://\(shownHost)" + (url.port.flatMap { $0 == defaultPort ? nil : ":\($0)" } ?? "")
+    }
+
+    /// A host name (letters, digits, dots, hyphens), as a browser sends it in `Host`.
+    func hostname() throws(ConfigError) -> String {
+        let text = try string().lowercased()
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789.-")
+        guard !text.isEmpty, text.count <= 253, text.allSatisfy(allowed.contains), !text.hasPrefix("."), !text.hasPrefix("-") else {
+            throw fail("'\(text)' is not a host name (like pitlane.example.com or homeserver.local)")
+        }
+        return text
     }
 
     func httpURL() throws(ConfigError) -> URL {

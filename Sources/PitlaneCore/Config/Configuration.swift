@@ -8,6 +8,8 @@ public struct Configuration: Sendable, Equatable {
         public var dataDir: String?
         /// Other web origins whose pages may use Pitlane's API and streams (CORS). Same-origin only when empty.
         public var corsOrigins: [String] = []
+        /// Names Pitlane answers to besides IP literals, `localhost` and `host` (DNS-rebinding protection).
+        public var hostnames: [String] = []
         /// How long a segment handle is honoured after the playlist that carried it was served.
         public var handleLifetime: Double = 6 * 3600
     }

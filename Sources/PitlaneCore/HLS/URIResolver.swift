@@ -42,7 +42,7 @@ public enum URIResolver {
         var segments = components.percentEncodedPath.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         for index in segments.indices {
             let follows = index > 0 ? segments[index - 1].lowercased() : ""
-            if looksLikeToken(segments[index])
+            if looksLikeToken(segments[index].removingPercentEncoding ?? segments[index])
                 || ["token", "tokens", "auth", "sig", "signature", "hdnts", "expires", "exp"].contains(follows)
             {
                 segments[index] = "…"

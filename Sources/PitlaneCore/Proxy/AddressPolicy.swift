@@ -58,7 +58,7 @@ public enum AddressPolicy {
         }
         if bytes[0] == 0x00, bytes[1] == 0x64, bytes[2] == 0xFF, bytes[3] == 0x9B {
             // NAT64 well-known prefix 64:ff9b::/96; the local-use 64:ff9b:1::/48 (RFC 8215) never.
-            return bytes[4] == 0 && bytes[5] == 0 ? isPublicV4(Array(bytes[12..<16])) : false
+            return bytes[4..<12].allSatisfy { $0 == 0 } ? isPublicV4(Array(bytes[12..<16])) : false
         }
         if bytes[0] == 0x20, bytes[1] == 0x02 { return isPublicV4(Array(bytes[2..<6])) }  // 6to4 2002:a.b.c.d::/48
         if bytes[0] == 0x20, bytes[1] == 0x01, bytes[2] == 0, bytes[3] == 0 { return false }  // Teredo 2001::/32: any IPv4 behind it

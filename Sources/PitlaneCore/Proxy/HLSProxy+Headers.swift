@@ -31,9 +31,18 @@ extension HLSProxy {
     /// run, such as `text/html` or `application/xhtml+xml`) is replaced by what the first bytes show or
     /// the extension says, so a hostile upstream can never make Pitlane's origin serve a page.
     static func tellsTheType(_ type: String?) -> Bool {
-        guard let type = type?.lowercased().split(separator: ";").first?.trimmingCharacters(in: .whitespaces) else { return false }
+        relayableType(type) != nil
+    }
+
+    /// The upstream's type as Pitlane relays it: `type/subtype` alone (parameters dropped), and only when
+    /// it is allowed. A list (`video/mp4, text/html`: browsers take the last) is never relayed.
+    static func relayableType(_ type: String?) -> String? {
+        guard let type, !type.contains(","),
+            let essence = type.lowercased().split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
+        else { return nil }
         let allowed = ["application/vnd.apple.mpegurl", "application/x-mpegurl", "application/mp4", "video/mp2t", "text/vtt"]
-        return allowed.contains(type) || ((type.hasPrefix("video/") || type.hasPrefix("audio/")) && !type.contains("+"))
+        let media = (essence.hasPrefix("video/") || essence.hasPrefix("audio/")) && !essence.contains("+")
+        return allowed.contains(essence) || media ? essence : nil
     }
 
     /// The headers relayed with a resource. Its type: the upstream's when it tells one, else what the first
@@ -44,7 +53,7 @@ extension HLSProxy {
         let byExtension = MediaExtension.contentType(forExtension: ext)
         var type = sniffed ?? byExtension
         if sniffed == "video/mp4", byExtension.hasPrefix("audio/") { type = "audio/mp4" }
-        if let upstreamType, Self.tellsTheType(upstreamType) { type = upstreamType }
+        if let relayable = Self.relayableType(upstreamType) { type = relayable }
         headers.headers.append(.init(name: "Content-Type", value: type))
         // An encoding the upstream client did not decode goes with the bytes it describes.
         for name in ["Content-Encoding", "Content-Length", "Content-Range", "Accept-Ranges", "Last-Modified", "ETag"] {

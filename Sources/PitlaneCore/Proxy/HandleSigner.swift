@@ -33,13 +33,15 @@ public struct HandleSigner: Sendable {
         self.key = HKDF<SHA256>.deriveKey(
             inputKeyMaterial: SymmetricKey(data: Data(secret)), info: Data("pitlane resource handles v1".utf8), outputByteCount: 32)
         self.clock = clock
-        self.lifetime = lifetime
+        self.lifetime = lifetime.isFinite ? min(max(lifetime, 1), 365 * 86_400) : 6 * 3600
     }
 
-    public func sign(_ handle: ResourceHandle) -> String {
+    /// - Parameter extra: added to the lifetime: a recording's playlist is read once, so its handles
+    ///   must outlive its whole duration (the media rewriter passes it).
+    public func sign(_ handle: ResourceHandle, extra: TimeInterval = 0) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let expires = clock.now().timeIntervalSince1970 + lifetime
+        let expires = clock.now().timeIntervalSince1970 + lifetime + (extra.isFinite ? min(max(extra, 0), 30 * 86_400) : 0)
         let payload = (try? encoder.encode(Sealed(h: handle, x: expires.isFinite ? Int(min(expires, 1e15)) : 0))) ?? Data()
         guard let box = try? ChaChaPoly.seal(payload, using: key) else { return Self.version }
         return Self.version + Base64URL.encode(box.combined)

@@ -37,6 +37,8 @@ public struct MediaRewriter: Sendable {
         Self.makeByteRangesExplicit(&lines, baseURL: baseURL)
         let hasMap = media.lines.contains { if case .tag(let tag) = $0 { tag.name == "EXT-X-MAP" } else { false } }
         let references = MediaPlaylistWalker.references(in: media)
+        // A recording's playlist is read once: its handles must outlive the whole recording.
+        let recording = media.hasEndList ? references.reduce(0) { $0 + (($1.kind == .segment ? $1.duration : nil) ?? 0) } : 0
         // Resources that share one URI share one handle, signed with the position of the last of them: the
         // one a sliding window keeps longest, so it can still be found after a refresh. Keyed by the URI as
         // written (no copy of it), and only URIs written more than once keep their handle for reuse.
@@ -71,7 +73,7 @@ public struct MediaRewriter: Sendable {
                     msn: reference.kind == .segment ? sharing[shared]?.last ?? reference.msn : reference.msn, part: reference.part,
                     duration: reference.duration.flatMap(ResourceHandle.wholeSeconds))
                 let ext = MediaExtension.choose(kind: reference.kind, url: upstream, playlistHasMap: hasMap, context: context)
-                replacement = "../s/\(signer.sign(handle)).\(ext)"
+                replacement = "../s/\(signer.sign(handle, extra: recording)).\(ext)"
                 if (sharing[shared]?.count ?? 0) > 1 { handles[shared] = replacement }
             }
             lines[reference.line] = Self.replacing(lines[reference.line], attribute: reference.attribute, with: replacement)

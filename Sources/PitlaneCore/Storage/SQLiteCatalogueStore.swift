@@ -13,7 +13,7 @@ public final class SQLiteCatalogueStore: CatalogueStore {
         self.path = path
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         try DataDirectory.prepare(directory)
-        defer { try? DataDirectory.restrict(directory) }  // the database file was just created
+        defer { DataDirectory.restrict(directory) }  // the database file was just created
         do {
             queue = try Self.open(path)
         } catch {

@@ -14,6 +14,9 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as any HTTPResponseError {
             response = try error.response(from: request, context: context)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+            response = JSONResponse.error("internal error", status: .internalServerError)
         }
         response.headers[Self.contentTypeOptions] = "nosniff"
         response.headers[Self.referrerPolicy] = "no-referrer"

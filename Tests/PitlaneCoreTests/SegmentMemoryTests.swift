@@ -117,6 +117,30 @@ struct SegmentMemoryTests {
         #expect(generator.pulled < 200)
     }
 
+    /// With `segment_cache_mb: 0` every body streams from its first chunk, before its first reader has
+    /// registered: that must not read as "nobody will ever read it" (the benchmark's cache-off run got
+    /// 100 502s of that).
+    @Test func withNoCacheEverySegmentIsServed() async throws {
+        let harness = await ProxyHarness(segmentCacheBytes: 0)
+        harness.upstream.setHandler { [unowned harness] request in
+            guard request.url.lastPathComponent.hasPrefix("seg") else { return harness.answer(request) }
+            return .init(
+                status: 200, body: "", headers: HeaderProfile(["Content-Type": "video/mp2t"]),
+                stream: UpstreamBody(ChunkedBytes(bytes: [UInt8](repeating: 0x47, count: 729_000), chunk: 16384)))
+        }
+        let segments = try await harness.segmentTokens(key: try await harness.variantPath())
+        var sizes: [Int] = []
+        for _ in 0..<50 {
+            let reply = await harness.proxy.resource(stream: harness.streamID, token: segments[0], ext: "ts", range: nil)
+            guard case .stream(let body) = reply.body else {
+                sizes.append(-reply.status)
+                continue
+            }
+            sizes.append(try await body.collect(upTo: 1 << 21).readableBytes)
+        }
+        #expect(sizes == Array(repeating: 729_000, count: 50))
+    }
+
     /// The first viewer left before a second one who joined the same fetch took its reader: the download
     /// was stopped, so the second gets no reader of it (and the cache fetches afresh for it) instead of a
     /// body that fails at its first byte.

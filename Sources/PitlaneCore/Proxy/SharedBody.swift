@@ -134,10 +134,12 @@ final class SharedBody: Sendable {
         state.base += droppable
     }
 
-    /// Streaming, and no reader ever came: nothing holds the download back and nobody will read it.
+    /// No reader ever came, though more arrived than is ever kept whole or held for a reader: nothing holds
+    /// the download back and nobody will read it. (Only past that: a body streams from its first chunk when
+    /// there is no room, and its first reader registers a moment after the download starts.)
     private func neverRead() -> Bool {
         let unread = state.withLockedValue { state -> Bool in
-            guard state.streaming, !state.hadReader else { return false }
+            guard state.streaming, !state.hadReader, state.downloaded > max(keepLimit, window) else { return false }
             state.abandoned = true
             return true
         }

@@ -128,6 +128,13 @@ struct SegmentMemoryTests {
                 status: 200, body: "", headers: HeaderProfile(["Content-Type": "video/mp2t"]),
                 stream: UpstreamBody(ChunkedBytes(bytes: [UInt8](repeating: 0x47, count: 729_000), chunk: 16384)))
         }
+        // The race, made certain: the whole body has arrived before its first reader comes.
+        let body = SharedBody(keepLimit: 1 << 20, budget: ByteBudget(limit: 0))
+        body.fill(from: UpstreamBody(ChunkedBytes(bytes: [UInt8](repeating: 0x47, count: 729_000), chunk: 16384)))
+        #expect(await eventually { body.size == 729_000 || body.failed })
+        let reader = try #require(body.reader(), "the first reader of a body that streams from its first chunk")
+        #expect(try await reader.collect(upTo: 1 << 21).readableBytes == 729_000)
+
         let segments = try await harness.segmentTokens(key: try await harness.variantPath())
         var sizes: [Int] = []
         for _ in 0..<50 {

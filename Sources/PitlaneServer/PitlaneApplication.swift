@@ -134,7 +134,7 @@ public struct PitlaneApplication: Sendable {
                         return .seconds(seconds)
                     }),
                 ScheduleRefreshLoop(schedule: schedule, enabled: configuration.schedule.refresh, clock: clock),
-                MemoryTrimService(interval: .seconds(10)),
+                MemoryTrimService(interval: .seconds(5)),
             ],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.server.port

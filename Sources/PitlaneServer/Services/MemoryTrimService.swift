@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// allocations freed (a 200k-segment playlist rewritten once: 109 MB resident long after every cache let
 /// it go, 53 MB after a trim), so without this, memory measured from outside never comes back to idle.
 /// A trim walks the heap under malloc's locks: about 7 ms for a fragmented 150 MB heap on this machine,
-/// far less at idle; every 10 s that is a pause no player notices.
+/// far less at idle; every 5 s that is a pause no player notices.
 struct MemoryTrimService: Service {
     let interval: Duration
 

@@ -33,6 +33,15 @@ public struct ByteRange: Sendable, Equatable {
 
     public var count: Int { last - first + 1 }
 
+    /// The player's range out of an answer that ignored it: a 200 with a length, for a single satisfiable
+    /// range; nil otherwise. What the relay slices, and what the size cap is checked against.
+    static func ignored(_ range: String?, by response: UpstreamResponse) -> (range: ByteRange, length: Int)? {
+        guard response.status == 200, let range, let length = response.headers.value(for: "Content-Length").flatMap(Int.init),
+            let wanted = parse(range, length: length)
+        else { return nil }
+        return (wanted, length)
+    }
+
     /// `bytes=0-`: the whole resource, which a 200 answers as well as a 206 (ffmpeg asks this way).
     public static func isWholeBody(_ header: String) -> Bool {
         header.lowercased().filter { !$0.isWhitespace } == "bytes=0-"

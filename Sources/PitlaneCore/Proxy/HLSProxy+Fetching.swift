@@ -77,8 +77,7 @@ extension HLSProxy {
         // Each caller checks what it needs of the shared body: up to the end of its range when the whole
         // file came, else all of it. Over the cap, it gets a 502 before a byte is relayed.
         let length = response.headers.value(for: "Content-Length").flatMap(Int.init)
-        let sliced = response.status == 200 ? range.flatMap { range in length.flatMap { ByteRange.parse(range, length: $0) } } : nil
-        if let needed = sliced.map({ $0.last + 1 }) ?? length, needed > limits.segment {
+        if let needed = ByteRange.ignored(range, by: response).map({ $0.range.last + 1 }) ?? length, needed > limits.segment {
             throw ProxyFailure(status: 502, message: "the upstream's body is \(needed) bytes, over segment_max_mb")
         }
         // Remembered only when slicing works (a length) and the 200 was not a fair answer (`bytes=0-`); the

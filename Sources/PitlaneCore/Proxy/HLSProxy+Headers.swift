@@ -15,9 +15,7 @@ extension HLSProxy {
         }
         var headers = passthroughHeaders(response.headers, ext: ext, sniffed: sniffed)
         headers.headers.append(.init(name: "Cache-Control", value: "public, max-age=300, immutable"))
-        if response.status == 200, let range, let length = response.headers.value(for: "Content-Length").flatMap(Int.init),
-            let wanted = ByteRange.parse(range, length: length)
-        {
+        if let (wanted, length) = ByteRange.ignored(range, by: response) {
             headers.headers.removeAll { ["content-length", "content-range"].contains($0.name.lowercased()) }
             headers.headers.append(.init(name: "Content-Range", value: "bytes \(wanted.first)-\(wanted.last)/\(length)"))
             headers.headers.append(.init(name: "Content-Length", value: String(wanted.count)))

@@ -28,3 +28,36 @@ struct AddressPolicyTests {
         #expect(!AddressPolicy.isIPLiteral("localhost"))
     }
 }
+
+struct HostAllowListTests {
+    @Test func namesAndWildcards() {
+        let list = HostAllowList(["CDN.example.com", "*.edge.example.net", "203.0.113.7", "[2001:db8::1]"])
+        #expect(list.permits("cdn.example.com") && list.permits("CDN.EXAMPLE.COM.") && list.permits("a.edge.example.net"))
+        #expect(list.permits("x.y.edge.example.net"))
+        #expect(!list.permits("edge.example.net"), "a wildcard is below the name, not the name")
+        #expect(!list.permits("evil-edge.example.net") && !list.permits("cdn.example.com.evil.test") && !list.permits("example.com"))
+        #expect(list.permits("203.0.113.7") && !list.permits("203.0.113.8"))
+        #expect(list.permits("[2001:db8::1]"))
+    }
+
+    @Test(arguments: ["", "*", "*.", "a*.example.com", "http://x.example", "x.example/path", "exa mple.com", "a:b"])
+    func rejectsWhatIsNotAHost(_ pattern: String) {
+        #expect(HostAllowList.problem(with: pattern) != nil)
+    }
+
+    @Test func theConfigReadsAndChecksIt() throws {
+        let config = try ConfigLoader.parse(
+            """
+            sources:
+              - {id: tv, kind: static, allow_hosts: ["*.cdn.example.com", TV.example.com], streams: [{url: "https://a.cdn.example.com/x.m3u8", title: X}]}
+            """)
+        #expect(config.sources.first?.allowHosts == ["*.cdn.example.com", "tv.example.com"])
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(
+                "sources: [{id: tv, kind: static, allow_hosts: [\"http://x\"], streams: [{url: \"https://x/x.m3u8\", title: X}]}]")
+        }
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse("sources: [{id: tv, kind: static, allow_hosts: [], streams: [{url: \"https://x/x.m3u8\", title: X}]}]")
+        }
+    }
+}

@@ -11,13 +11,20 @@ final class FixtureOrigin: @unchecked Sendable {
         var path: String
         var query: String
         var headers: HTTPFields
+        var authority: String? = nil
     }
 
     private let lock = NSLock()
     private var token = "t1"
     private var seen: [Seen] = []
     let address = ServerAddress()
+    /// The loopback address it listens on (127.0.0.2 plays a public server in the SSRF tests).
+    let host: String
     static let referer = "https://fixture.example/watch"
+
+    init(host: String = "127.0.0.1") {
+        self.host = host
+    }
 
     var currentToken: String {
         get { lock.withLock { token } }
@@ -80,8 +87,8 @@ final class FixtureOrigin: @unchecked Sendable {
         }
         addSiteRoutes(to: router)
         return Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in self.address.set(URL(string: "http://127.0.0.1:\(channel.localAddress!.port!)/")!) })
+            router: router, configuration: .init(address: .hostname(host, port: 0)),
+            onServerRunning: { channel in self.address.set(URL(string: "http://\(self.host):\(channel.localAddress!.port!)/")!) })
     }
 
     /// This origin's own URL (`http://127.0.0.1:PORT/`).
@@ -182,7 +189,10 @@ final class FixtureOrigin: @unchecked Sendable {
     }
 
     private func record(_ request: Request) {
-        lock.withLock { seen.append(Seen(path: request.uri.path, query: request.uri.query ?? "", headers: request.headers)) }
+        lock.withLock {
+            seen.append(
+                Seen(path: request.uri.path, query: request.uri.query ?? "", headers: request.headers, authority: request.head.authority))
+        }
     }
 
     static func plain(_ status: HTTPResponse.Status, _ text: String) -> Response {

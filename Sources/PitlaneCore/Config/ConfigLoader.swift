@@ -30,8 +30,17 @@ public enum ConfigLoader {
         var config = Configuration()
         guard let node else { return config }
         let root = try Reader(node, path: "").mapping(allowed: [
-            "server", "secret", "log_level", "refresh", "upstream", "demo", "extraction", "schedule", "sources",
+            "server", "secret", "log_level", "refresh", "upstream", "demo", "extraction", "schedule", "sources", "auth",
         ])
+        if let auth = try root.optional("auth")?.mapping(allowed: ["mode", "session_lifetime"]) {
+            if let mode = try auth.optional("mode")?.oneOf(["none", "password"]) {
+                config.auth.mode = mode == "password" ? .password : .none
+                config.auth.modeIsExplicit = true
+            }
+            if let value = try auth.optional("session_lifetime")?.seconds(min: 300, max: 365 * 86_400) {
+                config.auth.sessionLifetime = value
+            }
+        }
         if let server = try root.optional("server")?.mapping(allowed: [
             "host", "port", "data_dir", "cors_origins", "handle_lifetime", "hostnames",
         ]) {
@@ -116,7 +125,7 @@ public enum ConfigLoader {
         return config
     }
 
-    static let commonSourceKeys: Set<String> = ["id", "kind", "title", "enabled", "headers", "allow_private", "timeout"]
+    static let commonSourceKeys: Set<String> = ["id", "kind", "title", "enabled", "headers", "allow_private", "allow_hosts", "timeout"]
 
     private static func parseSource(_ reader: Reader) throws(ConfigError) -> Configuration.SourceConfig {
         let kinds = Configuration.sourceKinds
@@ -131,6 +140,12 @@ public enum ConfigLoader {
         source.title = try map.optional("title")?.string()
         if let value = try map.optional("enabled")?.bool() { source.enabled = value }
         if let value = try map.optional("allow_private")?.bool() { source.allowPrivate = value }
+        if let hosts = try map.optional("allow_hosts")?.sequence() {
+            source.allowHosts = try hosts.map { (host) throws(ConfigError) in try host.hostPattern() }
+            if source.allowHosts?.isEmpty == true {
+                throw ConfigError(key: map.path + ".allow_hosts", message: "must name at least one host")
+            }
+        }
         if let value = try map.optional("timeout")?.seconds(min: 1, max: 600) { source.timeout = value }
         if let headers = map.optional("headers") {
             source.headers = HeaderProfile(try headers.stringPairs().map { .init(name: $0.0, value: $0.1) })
@@ -325,6 +340,13 @@ struct Reader {
         guard !text.isEmpty, text.count <= 253, text.allSatisfy(allowed.contains), !text.hasPrefix("."), !text.hasPrefix("-") else {
             throw fail("'\(text)' is not a host name (like pitlane.example.com or homeserver.local)")
         }
+        return text
+    }
+
+    /// An `allow_hosts` entry: a host name, `*.` and a name, or an IP address.
+    func hostPattern() throws(ConfigError) -> String {
+        let text = try string().lowercased()
+        if let problem = HostAllowList.problem(with: text) { throw fail(problem) }
         return text
     }
 

@@ -90,6 +90,8 @@ public struct Configuration: Sendable, Equatable {
         public var enabled = true
         public var headers: HeaderProfile = .init()
         public var allowPrivate = false
+        /// `allow_hosts`: the only hosts its fetches may reach (every redirect hop too); nil for any.
+        public var allowHosts: [String]?
         public var timeout: Double = 20
         /// static
         public var streams: [StaticStream] = []
@@ -110,6 +112,20 @@ public struct Configuration: Sendable, Equatable {
     }
 
     public var server = Server()
+    public var auth = Auth()
+
+    /// `auth:`: who may use Pitlane.
+    public struct Auth: Sendable, Equatable {
+        public enum Mode: String, Sendable, Equatable { case none, password }
+        /// `none`: anyone who reaches the port (the default, fit for loopback only); `password`: accounts.
+        public var mode: Mode = .none
+        /// Whether the file said `mode` itself: only then does Pitlane listen beyond loopback without accounts.
+        public var modeIsExplicit = false
+        /// How long a browser stays signed in.
+        public var sessionLifetime: Double = 30 * 86_400
+
+        public init() {}
+    }
     public var secret: String?
     public var logLevel = "info"
     public var refresh = Refresh()

@@ -45,6 +45,7 @@ public actor ExtractionService {
                 // The current configuration wins: a source whose allow_private was removed loses it at once.
                 guard let policy = await refresher.fetchPolicy(ofSource: record.descriptor.source) else { continue }
                 record.descriptor.allowPrivate = policy.allowPrivate
+                record.descriptor.allowHosts = policy.allowHosts
                 record.descriptor.headers = policy.headers.winning(over: record.descriptor.headers)
                 streams.append(record)
             }

@@ -12,14 +12,16 @@ public struct ExtractionContext: Sendable {
     public var http: any UpstreamClient
     public var headers: HeaderProfile
     public var allowPrivate: Bool
+    public var allowHosts: HostAllowList?
     public var requestTimeout: Duration
     /// Documents larger than this are refused (`upstream.document_max_mb`).
     public var documentLimit: Int
 
     public init(
         now: Date, http: any UpstreamClient = OfflineUpstream(), headers: HeaderProfile = .init(), allowPrivate: Bool = false,
-        requestTimeout: Duration = .seconds(10), documentLimit: Int = BodyLimits().document
+        requestTimeout: Duration = .seconds(10), documentLimit: Int = BodyLimits().document, allowHosts: HostAllowList? = nil
     ) {
+        self.allowHosts = allowHosts
         self.now = now
         self.http = http
         self.headers = headers
@@ -35,7 +37,7 @@ public struct ExtractionContext: Sendable {
     ) {
         let request = UpstreamRequest(
             url: url, headers: headers.winning(over: extra), allowPrivate: allowPrivate, timeout: requestTimeout, method: method,
-            body: body.map { Array($0.utf8) })
+            body: body.map { Array($0.utf8) }, allowHosts: allowHosts)
         let response = try await http.send(request)
         guard response.status == 200 else { throw ExtractionError.status(response.status, URIResolver.redacted(url)) }
         let bytes = try await response.body.collect(upTo: documentLimit, within: requestTimeout)

@@ -26,7 +26,8 @@ public struct ExtractorRegistry: Sendable {
     public func makeSource(_ config: Configuration.SourceConfig) throws -> Source {
         Source(
             id: config.id, kind: config.kind, title: config.title, headers: config.headers, allowPrivate: config.allowPrivate,
-            timeout: .seconds(config.timeout), enabled: config.enabled, extractor: try makeExtractor(for: config))
+            timeout: .seconds(config.timeout), enabled: config.enabled, allowHosts: config.allowHosts.map(HostAllowList.init),
+            extractor: try makeExtractor(for: config))
     }
 
     /// static, page, json and m3u.

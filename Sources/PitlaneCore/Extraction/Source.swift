@@ -8,6 +8,8 @@ public struct Source: Sendable {
     public var headers: HeaderProfile
     /// Lets upstream fetches for this source reach loopback and private addresses (the demo, test fixtures).
     public var allowPrivate: Bool
+    /// The hosts its fetches may reach (`allow_hosts`); nil for any public host.
+    public var allowHosts: HostAllowList?
     public var timeout: Duration
     /// A disabled source is listed (so the API shows it) but never run.
     public var enabled: Bool
@@ -15,8 +17,9 @@ public struct Source: Sendable {
 
     public init(
         id: String, kind: String, title: String? = nil, headers: HeaderProfile = .init(), allowPrivate: Bool = false,
-        timeout: Duration = .seconds(20), enabled: Bool = true, extractor: any Extractor
+        timeout: Duration = .seconds(20), enabled: Bool = true, allowHosts: HostAllowList? = nil, extractor: any Extractor
     ) {
+        self.allowHosts = allowHosts
         self.enabled = enabled
         self.id = id
         self.kind = kind

@@ -86,7 +86,9 @@ public struct StreamValidator: Sendable {
     }
 
     private func request(_ url: URL, _ stream: StreamDescriptor, range: String?) -> UpstreamRequest {
-        UpstreamRequest(url: url, headers: stream.headers, allowPrivate: stream.allowPrivate, range: range, timeout: timeout)
+        UpstreamRequest(
+            url: url, headers: stream.headers, allowPrivate: stream.allowPrivate, range: range, timeout: timeout,
+            allowHosts: stream.allowHosts)
     }
 
     static func height(_ resolution: String) -> Int {

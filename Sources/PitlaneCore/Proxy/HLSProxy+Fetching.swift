@@ -66,8 +66,12 @@ extension HLSProxy {
         let sent = range.flatMap { rangeIgnorers.contains(address) ? nil : $0 }
         let limits = self.limits
         let allowed = limits.segmentDeadline(timeout: requestTimeout, duration: duration.map(Double.init))
-        // Bytes fetched for a source that may reach private addresses are never served to one that may not.
-        let key = (record.descriptor.allowPrivate ? "private|" : "public|") + address + "|" + (sent ?? "")
+        // Bytes fetched for a source that may reach private addresses (or other hosts) are never served to
+        // one that may not.
+        let reach =
+            (record.descriptor.allowPrivate ? "private|" : "public|")
+            + (record.descriptor.allowHosts?.patterns.joined(separator: ",") ?? "*")
+        let key = reach + "|" + address + "|" + (sent ?? "")
         let response = try await segments.response(for: key) {
             let started = ContinuousClock.now
             var response = try await self.send(url, record: record, range: sent)
@@ -93,7 +97,7 @@ extension HLSProxy {
         guard let url else { throw ProxyFailure(status: 502, message: "unusable upstream URL") }
         let request = UpstreamRequest(
             url: url, headers: record.descriptor.headers, allowPrivate: record.descriptor.allowPrivate, range: range,
-            timeout: requestTimeout)
+            timeout: requestTimeout, allowHosts: record.descriptor.allowHosts)
         return try await upstream.send(request)
     }
 

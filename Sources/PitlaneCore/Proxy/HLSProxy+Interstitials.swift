@@ -48,7 +48,8 @@ extension HLSProxy {
     /// An asset list (`{"ASSETS": [{"URI": …, "DURATION": …}]}`) with each URI made a handle beside it.
     private func assetList(_ url: URL, record: StreamRecord) async throws -> ProxyReply {
         let request = UpstreamRequest(
-            url: url, headers: record.descriptor.headers, allowPrivate: record.descriptor.allowPrivate, timeout: requestTimeout)
+            url: url, headers: record.descriptor.headers, allowPrivate: record.descriptor.allowPrivate, timeout: requestTimeout,
+            allowHosts: record.descriptor.allowHosts)
         let response = try await upstream.send(request)
         guard response.status == 200 else { throw ProxyFailure.upstreamStatus(response.status) }
         let body = try await response.body.collect(upTo: Self.assetListLimit, within: requestTimeout)

@@ -7,6 +7,8 @@ public struct UpstreamRequest: Sendable {
     public var headers: HeaderProfile
     /// Whether loopback and private addresses may be reached (only for sources that say so).
     public var allowPrivate: Bool
+    /// The hosts every hop must stay on (a source's `allow_hosts`); nil for any host.
+    public var allowHosts: HostAllowList?
     /// The client's `Range` header, forwarded as is.
     public var range: String?
     public var timeout: Duration
@@ -16,8 +18,9 @@ public struct UpstreamRequest: Sendable {
     public init(
         url: URL, headers: HeaderProfile, allowPrivate: Bool, range: String? = nil, timeout: Duration = .seconds(15),
         method: String = "GET",
-        body: [UInt8]? = nil
+        body: [UInt8]? = nil, allowHosts: HostAllowList? = nil
     ) {
+        self.allowHosts = allowHosts
         self.url = url
         self.headers = headers
         self.allowPrivate = allowPrivate
@@ -48,6 +51,7 @@ public struct UpstreamResponse: Sendable {
 public enum UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
     case timeout
     case refusedAddress(host: String)
+    case hostNotAllowed(host: String)
     case tooManyRedirects
     case bodyTooLarge(limit: Int)
     /// The body did not arrive within its total deadline.
@@ -59,6 +63,7 @@ public enum UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
         case .timeout: "the upstream did not answer in time"
         case .refusedAddress(let host):
             "refused to connect to \(host): a loopback, private or link-local address (allow_private allows it)"
+        case .hostNotAllowed(let host): "refused to connect to \(host): not in the source's allow_hosts"
         case .tooManyRedirects: "too many redirects"
         case .bodyTooLarge(let limit): "the body is larger than \(limit) bytes"
         case .tooSlow(let allowed): "the body did not arrive within \(allowed.components.seconds) s"
@@ -79,9 +84,19 @@ public struct UpstreamBody: AsyncSequence, Sendable {
     private let makeIterator: @Sendable () -> AsyncIterator
 
     public init<Base: AsyncSequence & Sendable>(_ base: Base) where Base.Element == ByteBuffer {
+        self.init(base, retaining: nil)
+    }
+
+    /// A body that keeps `owner` alive while it or an iterator of it exists: the connection pool a response
+    /// came from must outlive the reading of its body.
+    public init<Base: AsyncSequence & Sendable>(_ base: Base, retaining owner: (any AnyObject & Sendable)?)
+    where Base.Element == ByteBuffer {
         makeIterator = {
             let box = IteratorBox(base.makeAsyncIterator())
-            return AsyncIterator { try await box.next() }
+            return AsyncIterator {
+                withExtendedLifetime(owner) {}
+                return try await box.next()
+            }
         }
     }
 

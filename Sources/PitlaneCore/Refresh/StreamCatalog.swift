@@ -48,7 +48,8 @@ public actor StreamCatalog {
             guard records[id] == nil else { continue }
             let descriptor = StreamDescriptor(
                 id: id, source: source.id, title: candidate.title, quality: candidate.quality, key: candidate.key, upstream: candidate.url,
-                headers: source.headers.winning(over: candidate.headers), allowPrivate: source.allowPrivate)
+                headers: source.headers.winning(over: candidate.headers), allowPrivate: source.allowPrivate,
+                allowHosts: source.allowHosts)
             var state = RefreshState()
             state.lastRefreshed = now
             state.issuedAt = now

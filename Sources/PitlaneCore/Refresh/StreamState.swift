@@ -10,11 +10,14 @@ public struct StreamDescriptor: Sendable, Equatable, Codable {
     public var upstream: URL
     public var headers: HeaderProfile
     public var allowPrivate: Bool
+    /// The source's `allow_hosts`, if it has one.
+    public var allowHosts: HostAllowList?
 
     public init(
         id: String, source: String, title: String, quality: String? = nil, key: String? = nil, upstream: URL,
-        headers: HeaderProfile = .init(), allowPrivate: Bool = false
+        headers: HeaderProfile = .init(), allowPrivate: Bool = false, allowHosts: HostAllowList? = nil
     ) {
+        self.allowHosts = allowHosts
         self.id = id
         self.source = source
         self.title = title

@@ -65,8 +65,8 @@ public actor TokenRefresher {
     /// Puts back the statuses saved by an earlier run, keeping what each source's configuration says now.
     /// What the current configuration says of a source that decides how its streams are fetched: it wins
     /// over what a saved catalogue remembers.
-    public func fetchPolicy(ofSource id: String) -> (allowPrivate: Bool, headers: HeaderProfile)? {
-        sources[id].map { ($0.allowPrivate, $0.headers) }
+    public func fetchPolicy(ofSource id: String) -> (allowPrivate: Bool, allowHosts: HostAllowList?, headers: HeaderProfile)? {
+        sources[id].map { ($0.allowPrivate, $0.allowHosts, $0.headers) }
     }
 
     public func restore(_ saved: [SourceStatus]) {
@@ -170,7 +170,7 @@ public actor TokenRefresher {
         let started = clock.now()
         let context = ExtractionContext(
             now: started, http: http, headers: source.headers, allowPrivate: source.allowPrivate, requestTimeout: source.timeout,
-            documentLimit: documentLimit)
+            documentLimit: documentLimit, allowHosts: source.allowHosts)
         let result = await Self.run(source, context: context, live: liveRuns)
         let now = clock.now()
         let duration = max(0, now.timeIntervalSince(started))

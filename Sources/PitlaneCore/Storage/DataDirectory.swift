@@ -16,7 +16,7 @@ public enum DataDirectory {
 
     /// Pitlane's own files: only these are touched.
     static func isPitlanes(_ name: String) -> Bool {
-        name.hasPrefix("catalogue.sqlite") || name == "secret.key"
+        name.hasPrefix("catalogue.sqlite") || name.hasPrefix("accounts.sqlite") || name == "secret.key"
     }
 
     /// Makes each of Pitlane's regular files 0600, and the directory 0700 if nothing else is in it.

@@ -13,11 +13,21 @@ public final class HTTPUpstreamClient: UpstreamClient {
     static let userAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 
     let client: HTTPClient
+    let pinned: PinnedClients
+    let resolver: any HostResolver
+    let isPublic: @Sendable (String) -> Bool
     let logger: Logger
     /// The encodings AsyncHTTPClient decodes; others (br, zstd) are relayed with their header.
     static let decodedEncodings: Set<String> = ["gzip", "deflate", "x-gzip"]
 
-    public init(readTimeout: Duration = .seconds(20), logger: Logger = Logger(label: "pitlane.upstream")) {
+    /// - Parameters:
+    ///   - resolver: turns names into addresses; the connection goes to an address it answered.
+    ///   - isPublic: which addresses a request without `allowPrivate` may reach (tests widen it to a loopback
+    ///     address that plays a public server).
+    public init(
+        readTimeout: Duration = .seconds(20), logger: Logger = Logger(label: "pitlane.upstream"),
+        resolver: any HostResolver = SystemResolver(), isPublic: @escaping @Sendable (String) -> Bool = AddressPolicy.isPublic
+    ) {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5), read: TimeAmount(readTimeout)),
@@ -29,10 +39,17 @@ public final class HTTPUpstreamClient: UpstreamClient {
         configuration.decompression = .enabled(limit: .size(64 * 1024 * 1024))
         configuration.httpVersion = .automatic
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        pinned = PinnedClients(configuration: configuration)
+        self.resolver = resolver
+        self.isPublic = isPublic
         self.logger = logger
     }
 
+    /// How many pinned clients are open (tests: the count stays bounded).
+    var pinnedClients: Int { pinned.openClients }
+
     public func shutdown() async throws {
+        await pinned.shutdown()
         try await client.shutdown()
     }
 
@@ -43,7 +60,7 @@ public final class HTTPUpstreamClient: UpstreamClient {
         var headers = request.headers
         let origin = Origin(request.url)
         for _ in 0...Self.maxRedirects {
-            try await checkAddress(url, allowPrivate: request.allowPrivate)
+            let (hopClient, lease) = try await route(url, of: request)
             var outgoing = HTTPClientRequest(url: url.absoluteString)
             outgoing.method = HTTPMethod(rawValue: method)
             if let body {
@@ -57,7 +74,7 @@ public final class HTTPUpstreamClient: UpstreamClient {
             if let range = request.range { outgoing.headers.replaceOrAdd(name: "Range", value: range) }
             let response: HTTPClientResponse
             do {
-                response = try await client.execute(outgoing, timeout: TimeAmount(request.timeout))
+                response = try await hopClient.execute(outgoing, timeout: TimeAmount(request.timeout))
             } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
                 throw UpstreamError.timeout
             } catch {
@@ -85,46 +102,31 @@ public final class HTTPUpstreamClient: UpstreamClient {
                 if decoded, ["content-encoding", "content-length"].contains(header.name.lowercased()) { continue }
                 received.headers.append(.init(name: header.name, value: header.value))
             }
-            return UpstreamResponse(status: Int(response.status.code), url: url, headers: received, body: UpstreamBody(response.body))
+            return UpstreamResponse(
+                status: Int(response.status.code), url: url, headers: received, body: UpstreamBody(response.body, retaining: lease))
         }
         throw UpstreamError.tooManyRedirects
     }
 
-    /// Refuses loopback, private and link-local destinations (after resolving names) unless allowed.
-    func checkAddress(_ url: URL, allowPrivate: Bool) async throws {
+    /// Checks a hop and picks the client that connects to exactly the address checked: refuses hosts outside
+    /// the request's allow-list, and loopback, private and link-local destinations unless allowed. A name is
+    /// resolved once, here; every address it answers must be public, and the connection goes to one of them
+    /// (not to whatever a second lookup by the HTTP client would answer).
+    func route(_ url: URL, of request: UpstreamRequest) async throws -> (client: HTTPClient, lease: PinnedClients.Lease?) {
         guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty else {
             throw UpstreamError.connection("unsupported URL \(URIResolver.redacted(url))")
         }
-        guard !allowPrivate else { return }
+        if let allowed = request.allowHosts, !allowed.permits(host) { throw UpstreamError.hostNotAllowed(host: host) }
+        guard !request.allowPrivate else { return (client, nil) }
         let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
-        let addresses = AddressPolicy.isIPLiteral(bare) ? [bare] : try await Self.resolve(bare)
-        guard !addresses.isEmpty, addresses.allSatisfy(AddressPolicy.isPublic) else {
-            throw UpstreamError.refusedAddress(host: host)
+        if AddressPolicy.isIPLiteral(bare) {
+            guard isPublic(bare) else { throw UpstreamError.refusedAddress(host: host) }
+            return (client, nil)
         }
-    }
-
-    /// Resolves a host name on NIO's blocking thread pool (getaddrinfo blocks).
-    static func resolve(_ host: String) async throws -> [String] {
-        try await NIOThreadPool.singleton.runIfActive {
-            var hints = addrinfo()
-            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-            var result: UnsafeMutablePointer<addrinfo>?
-            guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else {
-                throw UpstreamError.connection("cannot resolve \(host)")
-            }
-            defer { freeaddrinfo(first) }
-            var addresses: [String] = []
-            var cursor: UnsafeMutablePointer<addrinfo>? = first
-            while let info = cursor {
-                var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-                if getnameinfo(info.pointee.ai_addr, info.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0
-                {
-                    addresses.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-                }
-                cursor = info.pointee.ai_next
-            }
-            return addresses
-        }
+        let addresses = try await resolver.addresses(of: bare)
+        guard !addresses.isEmpty, addresses.allSatisfy(isPublic) else { throw UpstreamError.refusedAddress(host: host) }
+        let lease = try pinned.lease(host: host, addresses: addresses)
+        return (lease.client, lease)
     }
 }
 

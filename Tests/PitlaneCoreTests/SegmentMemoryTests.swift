@@ -148,15 +148,35 @@ struct SegmentMemoryTests {
         #expect(sizes == Array(repeating: 729_000, count: 50))
     }
 
-    /// The first viewer left before a second one who joined the same fetch took its reader: the download
-    /// was stopped, so the second gets no reader of it (and the cache fetches afresh for it) instead of a
-    /// body that fails at its first byte.
+    /// The only viewer of a body that streams (too large to keep whole) left: the download stops, and a
+    /// viewer who joins it then gets no reader of it (the cache fetches afresh for them) instead of a body
+    /// that fails at its first byte or starts mid-way.
     @Test func aViewerWhoJoinsAStoppedDownloadGetsAFetchOfItsOwn() async throws {
+        let generator = Generator(chunks: nil)
+        let body = SharedBody(keepLimit: 64 * 1024, window: 256 * 1024)
+        body.fill(from: UpstreamBody(generator))
+        var first = body.reader()
+        var iterator = try #require(first).makeAsyncIterator()
+        for _ in 0..<3 { _ = try await iterator.next() }
+        first = nil
+        iterator = UpstreamBody.empty.makeAsyncIterator()
+        let stopped = await eventually(within: .seconds(5)) { generator.released }
+        #expect(stopped, "the endless download stopped when its last reader left")
+        #expect(body.reader() == nil)
+    }
+
+    /// Readers of a body small enough to be kept whole may leave early (a range sliced from the whole file
+    /// ends before it): the download goes on, and the next reader gets every byte from memory. It once
+    /// stopped, and each range of a file whose upstream ignores ranges fetched it again.
+    @Test func aSmallBodyDownloadsOnWhenItsReaderLeavesEarly() async throws {
+        let generator = Generator(chunks: 8)
         let body = SharedBody(keepLimit: 1 << 20)
-        body.fill(from: UpstreamBody(Generator(chunks: nil)))
+        body.fill(from: UpstreamBody(generator))
         var first = body.reader()
         #expect(first != nil)
         first = nil
-        #expect(body.reader() == nil)
+        let second = try #require(body.reader(), "the body is still whole")
+        #expect(try await second.collect(upTo: 1 << 21).readableBytes == 8 * 64 * 1024)
+        #expect(generator.pulled == 9, "one download")
     }
 }

@@ -134,12 +134,15 @@ final class SharedBody: Sendable {
         state.base += droppable
     }
 
-    /// No reader ever came, though more arrived than is ever kept whole or held for a reader: nothing holds
-    /// the download back and nobody will read it. (Only past that: a body streams from its first chunk when
-    /// there is no room, and its first reader registers a moment after the download starts.)
+    /// No reader ever came, or every reader left while the body was small enough to be kept whole, and
+    /// now more arrived than is ever kept whole or held for a reader: nothing holds the download back and
+    /// nobody will read it. (Only past that: a body streams from its first chunk when there is no room, and
+    /// its first reader registers a moment after the download starts.)
     private func neverRead() -> Bool {
         let unread = state.withLockedValue { state -> Bool in
-            guard state.streaming, !state.hadReader, state.downloaded > max(keepLimit, window) else { return false }
+            guard state.streaming, !state.hadReader || state.readers.isEmpty, state.downloaded > max(keepLimit, window) else {
+                return false
+            }
             state.abandoned = true
             return true
         }
@@ -175,7 +178,9 @@ final class SharedBody: Sendable {
             state.readers[reader] = nil
             let before = state.kept
             Self.trim(&state)
-            let abandoned = state.readers.isEmpty && !state.finished
+            // A body still small enough to be kept whole downloads on: the next reader (another range of a
+            // file sliced for every range, another viewer) gets it from memory. One that streams goes now.
+            let abandoned = state.readers.isEmpty && !state.finished && state.streaming
             if abandoned {
                 // Nobody reads it and nobody will: its bytes go now, not when the cache gets to it.
                 state.failure = state.failure ?? CancellationError()

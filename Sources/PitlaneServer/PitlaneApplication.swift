@@ -18,13 +18,15 @@ public struct PitlaneApplication: Sendable {
     let upstreamOverride: (any UpstreamClient)?
     let logger: Logger
     let dataDir: URL
+    /// Users, sessions and tokens; nil with `auth.mode: none`.
+    public let accounts: Accounts?
 
     /// - Parameters:
     ///   - upstream: the upstream client; nil for the real AsyncHTTPClient one.
     ///   - extraSources: sources added in code (tests, plug-ins) besides the configured ones.
     public init(
         configuration: Configuration, clock: any WallClock = SystemClock(), upstream: (any UpstreamClient)? = nil,
-        extraSources: [Source] = [], logger: Logger = Logger(label: "pitlane")
+        extraSources: [Source] = [], accounts: Accounts? = nil, logger: Logger = Logger(label: "pitlane")
     ) throws {
         self.configuration = configuration
         self.clock = clock
@@ -49,6 +51,15 @@ public struct PitlaneApplication: Sendable {
                 metadata: ["path": "\(databasePath)", "error": "\(error)"])
         }
         self.store = store
+        if configuration.auth.mode == .password {
+            self.accounts =
+                try accounts
+                ?? Accounts(
+                    store: SQLiteAccountStore(path: Self.accountsPath(dataDir: dataDir)), clock: clock,
+                    sessionLifetime: configuration.auth.sessionLifetime)
+        } else {
+            self.accounts = nil
+        }
         self.extraction = ExtractionService(
             refresher: refresher, catalog: catalog, validator: nil, store: store, clock: clock,
             concurrency: configuration.extraction.concurrency,
@@ -59,6 +70,11 @@ public struct PitlaneApplication: Sendable {
 
     let extraSources: [Source]
     let store: SQLiteCatalogueStore?
+
+    /// Where `auth.mode: password` keeps its users (the CLI opens the same file).
+    public static func accountsPath(dataDir: URL) -> String {
+        dataDir.appendingPathComponent("accounts.sqlite").path
+    }
 
     /// `$XDG_DATA_HOME/pitlane`, else `~/.local/share/pitlane`.
     public static func defaultDataDir() -> String {
@@ -101,20 +117,30 @@ public struct PitlaneApplication: Sendable {
             requestTimeout: configuration.upstreamTimeout,
             segmentCacheBytes: configuration.upstream.segmentCacheBytes,
             segmentCacheLifetime: configuration.upstream.segmentCacheLifetime, limits: configuration.upstream.limits, logger: logger)
-        let router = Router()
+        let router = Router(context: PitlaneRequestContext.self)
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(
             middleware: OriginPolicyMiddleware(
                 allowed: configuration.server.corsOrigins, hostnames: configuration.server.hostnames + [configuration.server.host]))
-        HealthController<BasicRequestContext>().addRoutes(to: router)
-        WebController<BasicRequestContext>(files: WebFiles.bundled(logger: logger)).addRoutes(to: router)
-        HLSController<BasicRequestContext>(proxy: proxy).addRoutes(to: router.group("hls"))
-        StreamsController<BasicRequestContext>(catalog: catalog, refresher: refresher, clock: clock).addRoutes(to: router.group("api"))
-        SourcesController<BasicRequestContext>(refresher: refresher, extraction: extraction).addRoutes(to: router.group("api"))
-        PlaylistController<BasicRequestContext>(catalog: catalog).addRoutes(to: router)
-        ScheduleController<BasicRequestContext>(schedule: schedule).addRoutes(to: router)
+        if let accounts { router.add(middleware: AuthMiddleware(accounts: accounts)) }
+        typealias Context = PitlaneRequestContext
+        HealthController<Context>().addRoutes(to: router)
+        WebController<Context>(files: WebFiles.bundled(logger: logger)).addRoutes(to: router)
+        AuthController(accounts: accounts, throttle: LoginThrottle(clock: clock)).addRoutes(to: router.group("api"))
+        let hls = HLSController<Context>(proxy: proxy)
+        hls.addRoutes(to: router.group("hls"))
+        let playlist = PlaylistController<Context>(catalog: catalog, accounts: accounts)
+        playlist.addRoutes(to: router.group(""))
+        if accounts != nil {
+            // A player's playback token as the path's prefix: relative URIs carry it to every variant and segment.
+            hls.addRoutes(to: router.group("t/:token/hls"))
+            playlist.addRoutes(to: router.group("t/:token"))
+        }
+        StreamsController<Context>(catalog: catalog, refresher: refresher, clock: clock).addRoutes(to: router.group("api"))
+        SourcesController<Context>(refresher: refresher, extraction: extraction).addRoutes(to: router.group("api"))
+        ScheduleController<Context>(schedule: schedule).addRoutes(to: router)
         if let demoMedia {
-            DemoController<BasicRequestContext>(media: demoMedia, tokens: demoTokens, clock: clock)
+            DemoController<Context>(media: demoMedia, tokens: demoTokens, clock: clock)
                 .addRoutes(to: router.group("demo"))
         }
 

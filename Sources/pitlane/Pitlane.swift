@@ -11,7 +11,7 @@ struct Pitlane: AsyncParsableCommand {
         commandName: "pitlane",
         abstract: "A self-hosted live-stream hub for Formula 1 weekends.",
         version: PitlaneVersion.string,
-        subcommands: [Serve.self, Sources.self, Streams.self, ScheduleCommand.self],
+        subcommands: [Serve.self, Sources.self, Streams.self, ScheduleCommand.self, UsersCommand.self, TokensCommand.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -40,13 +40,19 @@ struct Serve: AsyncParsableCommand {
                 settings.server.port = port
             }
             if let dataDir { settings.server.dataDir = dataDir }
+            if case .refuse(let message) = settings.exposure { throw Failure.usage(message) }
             return (settings, try options.bootstrapLogging(settings), clock)
         }
+        if case .warn(let message) = settings.exposure { logger.warning("\(message)") }
         // Whatever Pitlane writes (the catalogue with its tokens, the secret, SQLite's journals) is the
         // owner's alone, whatever umask the shell had.
         umask(0o077)
         do {
-            let app = try await PitlaneApplication(configuration: settings, clock: clock, logger: logger).makeApplication()
+            let pitlane = try PitlaneApplication(configuration: settings, clock: clock, logger: logger)
+            if let accounts = pitlane.accounts, (try? accounts.users().isEmpty) == true {
+                logger.warning("auth.mode is password but there are no users yet: add one with `pitlane users add NAME`")
+            }
+            let app = try await pitlane.makeApplication()
             try await app.runService()
         } catch {
             logger.critical("Pitlane stopped: \(error)")

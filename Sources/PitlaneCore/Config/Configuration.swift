@@ -167,3 +167,32 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         return key.isEmpty ? "\(place)\(message)" : "\(place)\(key): \(message)"
     }
 }
+
+extension Configuration {
+    /// What listening where the configuration says means without accounts.
+    public enum Exposure: Equatable, Sendable {
+        /// Loopback, or accounts on: nothing to say.
+        case fine
+        /// Beyond loopback without accounts, as the file asks (`auth.mode: none`): said once, at start.
+        case warn(String)
+        /// Beyond loopback without accounts nobody asked for: `pitlane serve` refuses.
+        case refuse(String)
+    }
+
+    public var exposure: Exposure {
+        guard auth.mode == .none, !Self.isLoopback(server.host) else { return .fine }
+        if auth.modeIsExplicit {
+            return .warn(
+                "listening on \(server.host) without accounts (auth.mode: none): anyone who reaches this port can use Pitlane")
+        }
+        return .refuse(
+            "refusing to listen on \(server.host) without accounts: set auth.mode: password (and add users with `pitlane users add NAME`), "
+                + "or say auth.mode: none in the configuration to allow anyone who reaches the port")
+    }
+
+    /// 127.0.0.0/8, ::1 and localhost.
+    public static func isLoopback(_ host: String) -> Bool {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        return bare == "::1" || bare.lowercased() == "localhost" || (bare.hasPrefix("127.") && AddressPolicy.isIPLiteral(bare))
+    }
+}

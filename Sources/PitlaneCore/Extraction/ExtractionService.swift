@@ -46,7 +46,8 @@ public actor ExtractionService {
                 guard let policy = await refresher.fetchPolicy(ofSource: record.descriptor.source) else { continue }
                 record.descriptor.allowPrivate = policy.allowPrivate
                 record.descriptor.allowHosts = policy.allowHosts
-                record.descriptor.headers = policy.headers.winning(over: record.descriptor.headers)
+                record.descriptor.headers = policy.headers.winning(
+                    over: record.descriptor.discoveredHeaders ?? record.descriptor.headers)
                 streams.append(record)
             }
             await catalog.restore(streams)

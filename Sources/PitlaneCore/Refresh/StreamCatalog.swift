@@ -46,10 +46,11 @@ public actor StreamCatalog {
             }
             ids.append(id)
             guard records[id] == nil else { continue }
-            let descriptor = StreamDescriptor(
+            var descriptor = StreamDescriptor(
                 id: id, source: source.id, title: candidate.title, quality: candidate.quality, key: candidate.key, upstream: candidate.url,
                 headers: source.headers.winning(over: candidate.headers), allowPrivate: source.allowPrivate,
                 allowHosts: source.allowHosts)
+            descriptor.discoveredHeaders = candidate.headers
             var state = RefreshState()
             state.lastRefreshed = now
             state.issuedAt = now

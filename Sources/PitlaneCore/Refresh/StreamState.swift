@@ -12,6 +12,10 @@ public struct StreamDescriptor: Sendable, Equatable, Codable {
     public var allowPrivate: Bool
     /// The source's `allow_hosts`, if it has one.
     public var allowHosts: HostAllowList?
+    /// The headers the page, API or list suggested (before the source's own won over them): on a restore,
+    /// the configuration's headers are merged over these again, so a header removed from the
+    /// configuration is gone too. Nil in catalogues saved before it was kept.
+    public var discoveredHeaders: HeaderProfile?
 
     public init(
         id: String, source: String, title: String, quality: String? = nil, key: String? = nil, upstream: URL,

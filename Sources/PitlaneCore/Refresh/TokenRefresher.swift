@@ -248,6 +248,7 @@ public actor TokenRefresher {
             let wasDue = record.refresh.nextRefresh.map { $0 <= now } ?? false
             await catalog.update(id) {
                 $0.descriptor.headers = source.headers.winning(over: candidate.headers)
+                $0.descriptor.discoveredHeaders = candidate.headers
                 $0.refresh.failures = 0
                 $0.refresh.lastError = nil
                 $0.refresh.expiresAt = expiresAt

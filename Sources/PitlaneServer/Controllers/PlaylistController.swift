@@ -5,15 +5,20 @@ import PitlaneCore
 
 /// `/playlist.m3u`: every playable stream (or not yet checked), best first, as an extended M3U whose URLs point at Pitlane's proxy, so VLC, Kodi,
 /// Jellyfin or Threadfin can use Pitlane as their tuner.
-struct PlaylistController<Context: RequestContext>: Sendable {
+/// With accounts, every URL carries the user's playback token as its prefix (`/t/{token}/hls/…`).
+struct PlaylistController<Context: RequestContext & UserRequestContext>: Sendable {
     let catalog: StreamCatalog
+    let accounts: Accounts?
 
-    func addRoutes(to router: Router<Context>) {
-        router.get("playlist.m3u", use: playlist)
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("playlist.m3u", use: playlist)
     }
 
     @Sendable func playlist(_ request: Request, context: Context) async throws -> Response {
-        let base = Self.baseURL(of: request)
+        var base = Self.baseURL(of: request)
+        if let accounts, let user = context.user, let account = try accounts.account(user) {
+            base += "/t/\(account.playbackToken)"
+        }
         var text = "#EXTM3U\n"
         for record in StreamRanking.ranked(await catalog.all()) where record.health?.playable != false {
             let descriptor = record.descriptor

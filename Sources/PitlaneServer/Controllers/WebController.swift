@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -13,6 +14,8 @@ struct WebController<Context: RequestContext>: Sendable {
         router.get("/") { _, _ in files.response(for: "index.html") }
         router.get("streams") { _, _ in files.response(for: "streams.html") }
         router.get("watch") { _, _ in files.response(for: "watch.html") }
+        router.get("settings") { _, _ in files.response(for: "settings.html") }
+        router.get("login") { _, _ in files.response(for: "login.html") }
         router.get("favicon.ico") { _, _ in files.response(for: "icon.svg") }
         router.get("app/**") { request, _ in
             let path = String(request.uri.path.dropFirst("/app/".count))
@@ -52,6 +55,12 @@ struct WebFiles: Sendable {
         return files
     }
 
+    /// The pages load only Pitlane's own scripts, styles and media: no inline script, no other origin, no
+    /// framing. hls.js needs `blob:` for its worker and for the MediaSource it plays.
+    static let contentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
+        + "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
     static let types = [
         "html": "text/html; charset=utf-8", "css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8",
         "mjs": "text/javascript; charset=utf-8", "svg": "image/svg+xml", "png": "image/png", "txt": "text/plain; charset=utf-8",
@@ -65,8 +74,8 @@ struct WebFiles: Sendable {
         }
         let ext = (path as NSString).pathExtension.lowercased()
         let cache = path.hasPrefix("vendor/") ? "public, max-age=86400" : "no-cache"
-        return Response(
-            status: .ok, headers: [.contentType: Self.types[ext] ?? "application/octet-stream", .cacheControl: cache],
-            body: .init(byteBuffer: body))
+        var headers: HTTPFields = [.contentType: Self.types[ext] ?? "application/octet-stream", .cacheControl: cache]
+        if ext == "html" { headers[.contentSecurityPolicy] = Self.contentSecurityPolicy }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
     }
 }

@@ -47,7 +47,7 @@ async function render() {
     main.replaceChildren(
       hero(schedule),
       el("div", { class: "toolbar" },
-        el("h1", { style: "margin:0;font-size:1.2rem" }, `${schedule.season} season`),
+        el("h1", { class: "page-title" }, `${schedule.season} season`),
         el("span", { class: "muted" }, `Times in ${viewerZone}; the track's local time beside them.`),
         el("a", { class: "button", href: "/calendar.ics", download: "formula1.ics" }, "Subscribe (iCalendar)")),
       el("section", { class: "rounds", "aria-label": "Rounds" }, schedule.events.map(round)));

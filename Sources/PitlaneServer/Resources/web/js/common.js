@@ -5,6 +5,10 @@ export async function api(path, options = {}) {
   const text = await response.text();
   let body = null;
   try { body = text ? JSON.parse(text) : null; } catch { body = { error: text }; }
+  if (response.status === 401 && !path.startsWith("/api/login")) {
+    // Signed out (or the session expired): back to the sign-in page, then here again.
+    location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+  }
   if (!response.ok) {
     const error = new Error(body?.error || `${path} answered ${response.status}`);
     error.status = response.status;
@@ -52,11 +56,51 @@ export function countdown(milliseconds) {
   return (days > 0 ? `${days}d ` : "") + `${two(hours)}:${two(minutes)}:${two(seconds)}`;
 }
 
+let mePromise = null;
+
+/// Who is signed in: `{auth: "none"}` without accounts, else `{auth: "password", name, playbackPrefix, playlistURL}`.
+export function me() {
+  mePromise ??= api("/api/me").catch(() => ({ auth: "none" }));
+  return mePromise;
+}
+
+/// A URL a player without cookies can open: with accounts, the path carries the user's playback token.
+export async function playerURL(path) {
+  const account = await me();
+  return location.origin + (account.playbackPrefix ?? "") + path;
+}
+
+/// Copies `text`, saying so on `button` (the Clipboard API needs a secure context: else a prompt to copy by hand).
+export async function copyText(text, button) {
+  const label = button.textContent;
+  try {
+    await navigator.clipboard.writeText(text);
+    button.textContent = "Copied ✓";
+  } catch {
+    window.prompt("Copy this link:", text);
+  }
+  setTimeout(() => { button.textContent = label; }, 2000);
+}
+
+export async function signOut() {
+  await fetch("/api/logout", { method: "POST" });
+  location.assign("/login");
+}
+
 export function navigation(current) {
   const link = (href, label) => el("a", { href, "aria-current": current === href ? "page" : null }, label);
+  const account = el("div", { class: "account" });
+  me().then((who) => {
+    if (who.auth !== "password" || !who.name) return;
+    account.replaceChildren(
+      el("span", { class: "muted" }, "Signed in as ", el("strong", {}, who.name)),
+      link("/settings", "Settings"),
+      el("button", { onclick: signOut }, "Sign out"));
+  });
   return el("header", { class: "top" },
     el("a", { class: "brand", href: "/" }, "PITLANE"),
-    el("nav", { "aria-label": "Main" }, link("/", "Calendar"), link("/streams", "Streams"), link("/watch", "Watch")));
+    el("nav", { "aria-label": "Main" }, link("/", "Calendar"), link("/streams", "Streams"), link("/watch", "Watch")),
+    account);
 }
 
 export { viewerZone };

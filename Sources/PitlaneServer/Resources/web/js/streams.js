@@ -1,5 +1,5 @@
 // The streams page: the ranked catalogue grouped by source, with health and token state.
-import { api, el, formatTime, navigation } from "./common.js";
+import { api, copyText, el, formatTime, navigation, playerURL } from "./common.js";
 import { addToMultiView } from "./state.js";
 
 const main = document.getElementById("main");
@@ -26,7 +26,8 @@ function card(stream) {
     el("div", { class: "muted" }, `${expires} · refreshed ${refresh.count ?? 0}×`, refresh.lastError ? ` · ${refresh.lastError}` : ""),
     el("div", { class: "actions" },
       el("a", { class: "button primary", href: `/watch?layout=1&tiles=${encodeURIComponent(stream.id)}` }, "Watch"),
-      el("button", { onclick: (event) => { addToMultiView(stream.id); event.target.textContent = "Added ✓"; } }, "Add to multi-view")));
+      el("button", { onclick: (event) => { addToMultiView(stream.id); event.target.textContent = "Added ✓"; } }, "Add to multi-view"),
+      el("button", { title: "A link for VLC, mpv or Kodi", onclick: async (event) => copyText(await playerURL(`/hls/${encodeURIComponent(stream.id)}/master.m3u8`), event.target) }, "Copy link")));
 }
 
 async function render() {
@@ -69,6 +70,7 @@ async function show() {
   }
 }
 
-main.replaceChildren(el("div", { class: "toolbar" }, el("h1", { style: "margin:0;font-size:1.2rem" }, "Streams"), refreshButton, status), body);
+main.replaceChildren(el("div", { class: "toolbar" }, el("h1", { class: "page-title" }, "Streams"), refreshButton,
+  el("button", { title: "Every stream as an M3U playlist, for VLC, Kodi or Jellyfin", onclick: async (event) => copyText(await playerURL("/playlist.m3u"), event.target) }, "Copy M3U link"), status), body);
 show();
 setInterval(show, 30000);

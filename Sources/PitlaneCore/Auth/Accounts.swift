@@ -1,0 +1,184 @@
+import Crypto
+import Foundation
+import HummingbirdBcrypt
+
+/// Accounts for `auth.mode: password`: users with bcrypt passwords (hummingbird-auth's bcrypt), browser
+/// sessions, playback tokens for players, API bearer tokens for scripts. Every secret is 256 random bits;
+/// those only checked are stored hashed. A lookup is remembered for `cacheLifetime` (segment requests
+/// come many a second), so a revocation made by the CLI in another process takes hold within that time.
+public final class Accounts: Sendable {
+    public static let minimumPasswordLength = 8
+
+    let store: any AccountStore
+    let clock: any WallClock
+    let bcryptCost: UInt8
+    public let sessionLifetime: TimeInterval
+    let cacheLifetime: TimeInterval
+    private let cache: CredentialCache
+    /// A bcrypt hash of nothing anyone knows, verified for unknown names.
+    private let decoyHash: String
+
+    /// - Parameter bcryptCost: 12 in production; tests use the minimum (4) to stay fast.
+    public init(
+        store: any AccountStore, clock: any WallClock = SystemClock(), sessionLifetime: TimeInterval = 30 * 86_400,
+        bcryptCost: UInt8 = 12, cacheLifetime: TimeInterval = 2
+    ) {
+        self.store = store
+        self.clock = clock
+        self.sessionLifetime = sessionLifetime
+        self.bcryptCost = bcryptCost
+        self.cacheLifetime = cacheLifetime
+        self.cache = CredentialCache(limit: 4096)
+        self.decoyHash = Bcrypt.hash(Self.randomToken(), cost: bcryptCost)
+    }
+
+    // MARK: Users (the CLI)
+
+    public func addUser(_ name: String, password: String) throws {
+        try Self.check(name: name)
+        guard password.count >= Self.minimumPasswordLength else { throw AccountError.weakPassword }
+        guard try store.passwordHash(of: name) == nil else { throw AccountError.exists(name) }
+        try store.insertUser(
+            Account(name: name, createdAt: clock.now(), playbackToken: Self.randomToken()),
+            passwordHash: Bcrypt.hash(password, cost: bcryptCost))
+    }
+
+    public func setPassword(_ name: String, password: String) throws {
+        guard password.count >= Self.minimumPasswordLength else { throw AccountError.weakPassword }
+        guard try store.passwordHash(of: name) != nil else { throw AccountError.noSuchUser(name) }
+        try store.updatePasswordHash(name, hash: Bcrypt.hash(password, cost: bcryptCost))
+    }
+
+    public func removeUser(_ name: String) throws {
+        guard try store.passwordHash(of: name) != nil else { throw AccountError.noSuchUser(name) }
+        try store.deleteUser(name)
+        cache.removeAll()
+    }
+
+    public func users() throws -> [Account] { try store.users() }
+
+    /// A new playback token for `name`: the old one (and every link that carries it) stops working.
+    @discardableResult public func resetPlaybackToken(_ name: String) throws -> String {
+        guard try store.passwordHash(of: name) != nil else { throw AccountError.noSuchUser(name) }
+        let token = Self.randomToken()
+        try store.updatePlaybackToken(name, token: token)
+        cache.removeAll()
+        return token
+    }
+
+    public func account(_ name: String) throws -> Account? {
+        try store.users().first { $0.name == name }
+    }
+
+    // MARK: Signing in
+
+    /// Checks a password. An unknown name costs as much as a wrong password, so timing tells nothing.
+    public func verify(name: String, password: String) -> Bool {
+        let hash = (try? store.passwordHash(of: name)) ?? nil
+        let verified = Bcrypt.verify(password, hash: hash ?? decoyHash)
+        return hash != nil && verified
+    }
+
+    /// Starts a browser session; the returned token goes into the HttpOnly cookie.
+    public func startSession(for user: String) throws -> String {
+        let token = Self.randomToken()
+        let now = clock.now()
+        try store.insertSession(hash: Self.digest(token), user: user, expires: now.addingTimeInterval(sessionLifetime), now: now)
+        return token
+    }
+
+    public func endSession(_ token: String) {
+        let hash = Self.digest(token)
+        try? store.deleteSession(hash: hash)
+        cache.remove("s" + hash)
+    }
+
+    // MARK: Credentials (every request)
+
+    public func user(forSession token: String) -> String? {
+        lookup("s", token) { try self.store.sessionUser(hash: $0, now: self.clock.now()) }
+    }
+
+    public func user(forAPIToken token: String) -> String? {
+        lookup("a", token) { try self.store.apiTokenUser(hash: $0) }
+    }
+
+    public func user(forPlaybackToken token: String) -> String? {
+        guard token.count >= 16 else { return nil }
+        return lookup("p", token) { _ in try self.store.user(withPlaybackToken: token) }
+    }
+
+    private func lookup(_ kind: String, _ token: String, _ find: (String) throws -> String?) -> String? {
+        guard !token.isEmpty, token.count <= 256 else { return nil }
+        let hash = Self.digest(token)
+        let now = clock.now()
+        if let hit = cache.value(kind + hash, now: now) { return hit.user }
+        let user = (try? find(hash)) ?? nil
+        cache.store(kind + hash, user: user, until: now.addingTimeInterval(cacheLifetime))
+        return user
+    }
+
+    // MARK: API tokens (the CLI)
+
+    /// Creates an API token for `user`; the token is returned once and stored only as its hash.
+    public func createAPIToken(label: String, user: String) throws -> (id: String, token: String) {
+        guard try store.passwordHash(of: user) != nil else { throw AccountError.noSuchUser(user) }
+        let id = String(Self.randomToken().prefix(8))
+        let token = "pl_" + Self.randomToken()
+        try store.insertAPIToken(APIToken(id: id, label: label, user: user, createdAt: clock.now()), hash: Self.digest(token))
+        return (id, token)
+    }
+
+    public func apiTokens() throws -> [APIToken] { try store.apiTokens() }
+
+    public func revokeAPIToken(id: String) throws {
+        guard try store.deleteAPIToken(id: id) else { throw AccountError.noSuchToken(id) }
+        cache.removeAll()
+    }
+
+    // MARK: Helpers
+
+    static func check(name: String) throws {
+        guard name.range(of: "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$", options: .regularExpression) != nil else {
+            throw AccountError.invalidName(name)
+        }
+    }
+
+    /// 256 random bits from the system's generator, base64url.
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Base64URL.encode(Data(bytes))
+    }
+
+    static func digest(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+}
+
+/// Remembered credential lookups, misses too (a flood of bad tokens must not become a flood of queries).
+private final class CredentialCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (user: String?, until: Date)] = [:]
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func value(_ key: String, now: Date) -> (user: String?, until: Date)? {
+        lock.withLock {
+            guard let entry = entries[key], entry.until > now else { return nil }
+            return entry
+        }
+    }
+
+    func store(_ key: String, user: String?, until: Date) {
+        lock.withLock {
+            if entries.count >= limit { entries.removeAll(keepingCapacity: true) }
+            entries[key] = (user, until)
+        }
+    }
+
+    func remove(_ key: String) { _ = lock.withLock { entries.removeValue(forKey: key) } }
+    func removeAll() { lock.withLock { entries.removeAll() } }
+}

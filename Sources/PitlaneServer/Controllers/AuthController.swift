@@ -1,0 +1,132 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import PitlaneCore
+
+/// Signing in and out, and what the web app shows of the account: `POST /api/login`, `POST /api/logout`,
+/// `GET /api/me`, `POST /api/me/playback-token`. With `auth.mode: none`, `/api/me` says so and the rest
+/// answer 404.
+struct AuthController: Sendable {
+    typealias Context = PitlaneRequestContext
+    let accounts: Accounts?
+    let throttle: LoginThrottle
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("me", use: me)
+        guard accounts != nil else { return }
+        group.post("login", use: login)
+        group.post("logout", use: logout)
+        group.post("me/playback-token", use: resetPlaybackToken)
+    }
+
+    struct Credentials: Decodable {
+        var name: String
+        var password: String
+    }
+
+    @Sendable func login(_ request: Request, context: Context) async throws -> Response {
+        guard let accounts else { return JSONResponse.error("accounts are off (auth.mode: none)", status: .notFound) }
+        let client = Self.clientAddress(request, context: context)
+        if let wait = throttle.retryAfter(client) {
+            var response = JSONResponse.error(
+                "too many failed sign-ins: try again in \(Int(wait.rounded(.up))) s", status: .tooManyRequests)
+            response.headers[.retryAfter] = "\(Int(wait.rounded(.up)))"
+            return response
+        }
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        let isForm = request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true
+        guard let credentials = isForm ? Self.form(body) : try? JSONDecoder().decode(Credentials.self, from: body) else {
+            return JSONResponse.error("send {\"name\": …, \"password\": …}", status: .badRequest)
+        }
+        // bcrypt takes a quarter of a second on purpose: off the server's threads.
+        let verified = await Task.detached { accounts.verify(name: credentials.name, password: credentials.password) }.value
+        guard verified else {
+            throttle.failed(client)
+            return JSONResponse.error("wrong name or password", status: .unauthorized)
+        }
+        throttle.succeeded(client)
+        let token = try accounts.startSession(for: credentials.name)
+        var response: Response
+        if isForm {
+            let next = request.uri.queryParameters.get("next").flatMap(Self.localPath) ?? "/"
+            response = Response(status: .seeOther, headers: [.location: next])
+        } else {
+            response = JSONResponse.encode(["name": credentials.name])
+        }
+        response.headers[.setCookie] = Self.sessionCookie(
+            token, maxAge: Int(accounts.sessionLifetime), secure: Self.isHTTPS(request))
+        return response
+    }
+
+    @Sendable func logout(_ request: Request, context: Context) async throws -> Response {
+        if let token = AuthMiddleware.cookie(AuthMiddleware.cookieName, in: request) { accounts?.endSession(token) }
+        var response = Response(status: .noContent)
+        response.headers[.setCookie] = Self.sessionCookie("", maxAge: 0, secure: Self.isHTTPS(request))
+        return response
+    }
+
+    struct Me: Encodable {
+        var auth: String
+        var name: String?
+        /// The playback token's path prefix and the M3U playlist for players (VLC, Kodi, Jellyfin).
+        var playbackPrefix: String?
+        var playlistURL: String?
+    }
+
+    @Sendable func me(_ request: Request, context: Context) async throws -> Response {
+        guard let accounts else { return JSONResponse.encode(Me(auth: "none")) }
+        guard let name = context.user, let account = try accounts.account(name) else {
+            return AuthMiddleware.unauthorized("sign in first")
+        }
+        let prefix = "/t/\(account.playbackToken)"
+        return JSONResponse.encode(Me(auth: "password", name: name, playbackPrefix: prefix, playlistURL: prefix + "/playlist.m3u"))
+    }
+
+    @Sendable func resetPlaybackToken(_ request: Request, context: Context) async throws -> Response {
+        guard let accounts, let name = context.user else { return AuthMiddleware.unauthorized("sign in first") }
+        try accounts.resetPlaybackToken(name)
+        return try await me(request, context: context)
+    }
+
+    static func sessionCookie(_ value: String, maxAge: Int, secure: Bool) -> String {
+        "\(AuthMiddleware.cookieName)=\(value); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Lax" + (secure ? "; Secure" : "")
+    }
+
+    /// Behind a TLS reverse proxy (which says so in X-Forwarded-Proto), the cookie is Secure.
+    static func isHTTPS(_ request: Request) -> Bool {
+        request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https" || request.head.scheme == "https"
+    }
+
+    /// The address the rate limit counts: the peer, or, when the peer is a reverse proxy on loopback, the
+    /// address it says it forwarded for (the last one, which it added itself).
+    static func clientAddress(_ request: Request, context: Context) -> String {
+        let peer = context.remoteAddress?.ipAddress ?? "unknown"
+        let loopback = peer == "::1" || peer.hasPrefix("127.") || peer.hasPrefix("::ffff:127.")
+        if loopback, let forwarded = request.headers[HTTPField.Name("X-Forwarded-For")!],
+            let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
+        {
+            return last
+        }
+        return peer
+    }
+
+    /// Only a path of this site: `next=` must not send a signed-in browser elsewhere.
+    static func localPath(_ next: String) -> String? {
+        next.hasPrefix("/") && !next.hasPrefix("//") && !next.hasPrefix("/\\") ? next : nil
+    }
+
+    /// `name=…&password=…` (a form posted without JavaScript), decoded by hand: URLComponents traps on
+    /// some malformed input, and this is anyone's input.
+    static func form(_ body: ByteBuffer) -> Credentials? {
+        var fields: [String: String] = [:]
+        for pair in String(buffer: body).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else { continue }
+            let decode = { (text: Substring) in text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            if let key = decode(parts[0]), let value = decode(parts[1]) { fields[key] = value }
+        }
+        guard let name = fields["name"], let password = fields["password"] else { return nil }
+        return Credentials(name: name, password: password)
+    }
+}

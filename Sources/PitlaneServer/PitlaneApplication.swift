@@ -20,14 +20,19 @@ public struct PitlaneApplication: Sendable {
     let dataDir: URL
     /// Users, sessions and tokens; nil with `auth.mode: none`.
     public let accounts: Accounts?
+    /// The real time for sessions and the sign-in rate limit, also when `--now` shifts the rest: a
+    /// session started during a rehearsal must not live on for months.
+    let authClock: any WallClock
 
     /// - Parameters:
     ///   - upstream: the upstream client; nil for the real AsyncHTTPClient one.
     ///   - extraSources: sources added in code (tests, plug-ins) besides the configured ones.
     public init(
         configuration: Configuration, clock: any WallClock = SystemClock(), upstream: (any UpstreamClient)? = nil,
-        extraSources: [Source] = [], accounts: Accounts? = nil, logger: Logger = Logger(label: "pitlane")
+        extraSources: [Source] = [], accounts: Accounts? = nil, authClock: any WallClock = SystemClock(),
+        logger: Logger = Logger(label: "pitlane")
     ) throws {
+        self.authClock = authClock
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
@@ -55,7 +60,7 @@ public struct PitlaneApplication: Sendable {
             self.accounts =
                 try accounts
                 ?? Accounts(
-                    store: SQLiteAccountStore(path: Self.accountsPath(dataDir: dataDir)), clock: clock,
+                    store: SQLiteAccountStore(path: Self.accountsPath(dataDir: dataDir)), clock: authClock,
                     sessionLifetime: configuration.auth.sessionLifetime)
         } else {
             self.accounts = nil
@@ -126,7 +131,7 @@ public struct PitlaneApplication: Sendable {
         typealias Context = PitlaneRequestContext
         HealthController<Context>().addRoutes(to: router)
         WebController<Context>(files: WebFiles.bundled(logger: logger)).addRoutes(to: router)
-        AuthController(accounts: accounts, throttle: LoginThrottle(clock: clock)).addRoutes(to: router.group("api"))
+        AuthController(accounts: accounts, throttle: LoginThrottle(clock: authClock)).addRoutes(to: router.group("api"))
         let hls = HLSController<Context>(proxy: proxy)
         hls.addRoutes(to: router.group("hls"))
         let playlist = PlaylistController<Context>(catalog: catalog, accounts: accounts)

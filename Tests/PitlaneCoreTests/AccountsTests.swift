@@ -73,23 +73,78 @@ struct AccountsTests {
         #expect(accounts.user(forPlaybackToken: old) == nil && accounts.user(forPlaybackToken: new) == "alice")
     }
 
+    static func fail(_ throttle: LoginThrottle, _ address: String, times: Int = 1) {
+        for _ in 0..<times {
+            guard case .success(let attempt) = throttle.begin(address) else { return }
+            throttle.failed(attempt)
+        }
+    }
+
+    static func wait(_ throttle: LoginThrottle, _ address: String) -> TimeInterval? {
+        switch throttle.begin(address) {
+        case .success(let attempt):
+            throttle.succeeded(attempt)
+            return nil
+        case .failure(let wait): return wait.seconds
+        }
+    }
+
     @Test func theThrottleCountsFailuresPerClientWithinItsWindow() {
         let clock = ManualClock(Date(timeIntervalSince1970: 1_800_000_000))
-        let throttle = LoginThrottle(clock: clock, limit: 3, window: 60, capacity: 2)
-        for _ in 0..<3 { throttle.failed("a") }
-        #expect(throttle.retryAfter("a") == 60)
-        #expect(throttle.retryAfter("b") == nil)
+        let throttle = LoginThrottle(clock: clock, limit: 3, window: 60)
+        Self.fail(throttle, "198.51.100.1", times: 3)
+        #expect(Self.wait(throttle, "198.51.100.1") == 60)
+        #expect(Self.wait(throttle, "198.51.100.2") == nil)
         clock.advance(by: 30)
-        #expect(throttle.retryAfter("a") == 30)
+        #expect(Self.wait(throttle, "198.51.100.1") == 30)
         clock.advance(by: 31)
-        #expect(throttle.retryAfter("a") == nil)
-        throttle.failed("b")
-        throttle.succeeded("b")
-        #expect(throttle.retryAfter("b") == nil)
-        for client in ["c", "d", "e"] { throttle.failed(client) }  // capacity 2: the oldest goes
-        for _ in 0..<3 { throttle.failed("f") }
+        #expect(Self.wait(throttle, "198.51.100.1") == nil)
+        Self.fail(throttle, "198.51.100.3", times: 3)
         clock.advance(by: -3600)
-        #expect(throttle.retryAfter("f") == 60, "a clock that went back an hour waits one window, not more")
+        #expect(Self.wait(throttle, "198.51.100.3") == 60, "a clock that went back an hour waits one window, not more")
+    }
+
+    /// Attempts count from the moment they begin: a burst sent at once is not all let through while bcrypt
+    /// is busy, and a success (one's own account) takes back only itself, not the guesses before it.
+    @Test func attemptsCountWhileUnderWayAndASuccessClearsOnlyItself() throws {
+        let throttle = LoginThrottle(clock: ManualClock(Date(timeIntervalSince1970: 1_800_000_000)), limit: 3, window: 60, concurrent: 100)
+        var started: [LoginThrottle.Attempt] = []
+        for _ in 0..<10 {
+            if case .success(let attempt) = throttle.begin("198.51.100.7") { started.append(attempt) }
+        }
+        #expect(started.count == 3, "only the limit begins, however many arrive at once")
+        throttle.failed(started[0])
+        throttle.failed(started[1])
+        throttle.succeeded(started[2])
+        guard case .success(let next) = throttle.begin("198.51.100.7") else {
+            Issue.record("the success gave back its own slot")
+            return
+        }
+        throttle.succeeded(next)
+        Self.fail(throttle, "198.51.100.7")
+        #expect(Self.wait(throttle, "198.51.100.7") != nil, "the two failures before the success still count")
+    }
+
+    @Test func allAddressesTogetherAndAtOnceAreBoundedToo() {
+        let throttle = LoginThrottle(
+            clock: ManualClock(Date(timeIntervalSince1970: 1_800_000_000)), limit: 5, window: 60, globalLimit: 4, concurrent: 2)
+        for n in 0..<4 { Self.fail(throttle, "203.0.113.\(n)") }
+        #expect(Self.wait(throttle, "203.0.113.200") == 60, "an attacker who varies the address still guesses slowly")
+        let fresh = LoginThrottle(clock: ManualClock(Date(timeIntervalSince1970: 1_800_000_000)), concurrent: 2)
+        let first = fresh.begin("192.0.2.1")
+        let second = fresh.begin("192.0.2.2")
+        #expect(Self.wait(fresh, "192.0.2.3") == 1, "at most two bcrypt checks at once")
+        if case .success(let attempt) = first { fresh.succeeded(attempt) }
+        if case .success(let attempt) = second { fresh.succeeded(attempt) }
+        #expect(Self.wait(fresh, "192.0.2.3") == nil)
+    }
+
+    @Test func anIPv6HostCountsAsItsWholeSlash64() {
+        let throttle = LoginThrottle(clock: ManualClock(Date(timeIntervalSince1970: 1_800_000_000)), limit: 2, window: 60)
+        Self.fail(throttle, "2001:db8:1:2::1")
+        Self.fail(throttle, "2001:db8:1:2:ffff::9")
+        #expect(Self.wait(throttle, "2001:db8:1:2:abcd::42") == 60)
+        #expect(Self.wait(throttle, "2001:db8:1:3::1") == nil)
     }
 
     @Test func listeningBeyondLoopbackNeedsAccountsOrAnExplicitNone() throws {

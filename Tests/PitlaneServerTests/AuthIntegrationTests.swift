@@ -1,5 +1,7 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import PitlaneCore
 import PitlaneServer
 import Testing
@@ -29,12 +31,17 @@ import Testing
             body: "{\"name\": \"\(name)\", \"password\": \"\(password)\"}")
     }
 
-    /// A GET whose redirect is seen, not followed (the harness's client follows them).
-    static func withoutRedirects(_ harness: ServerHarness, _ path: String) async throws -> (status: Int, location: String?) {
+    /// A request whose redirect is seen, not followed (the harness's client follows them).
+    static func withoutRedirects(
+        _ harness: ServerHarness, _ path: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], body: String? = nil
+    ) async throws -> (status: Int, location: String?) {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
         do {
-            let response = try await client.execute(
-                HTTPClientRequest(url: harness.pitlane.absoluteString + path.dropFirst()), timeout: .seconds(10))
+            var request = HTTPClientRequest(url: harness.pitlane.absoluteString + path.dropFirst())
+            request.method = method
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
+            if let body { request.body = .bytes(ByteBuffer(string: body)) }
+            let response = try await client.execute(request, timeout: .seconds(10))
             try await client.shutdown()
             return (Int(response.status.code), response.headers.first(name: "Location"))
         } catch {
@@ -148,6 +155,52 @@ import Testing
             #expect(extract.status == 200)
             #expect(forged.status == 401 && revoked.status == 401)
             #expect(stored.isEmpty)
+        }
+    }
+
+    /// Twenty sign-ins sent at once from one address: only the limit is checked (the rest wait), not all
+    /// twenty while bcrypt is busy.
+    @Test func aBurstOfSignInsIsCountedAsItArrives() async throws {
+        try await Self.run(try Self.accounts()) { harness in
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<20 { group.addTask { try await Self.signIn(harness, password: "guess guess").status } }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 401 }.count <= 5, "\(statuses.sorted())")
+            #expect(statuses.allSatisfy { $0 == 401 || $0 == 429 })
+        }
+    }
+
+    /// `next=` only ever leads to a page of this site, however it is spelt.
+    @Test func afterSigningInAFormGoesOnlyToAPathOfThisSite() async throws {
+        try await Self.run(try Self.accounts()) { harness in
+            var locations: [String: String] = [:]
+            for next in ["/watch?layout=2", "//evil.example/", "/\t/evil.example", "/\\evil.example", "https://evil.example/", "/\r\n/x"] {
+                let escaped = next.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                let response = try await Self.withoutRedirects(
+                    harness, "/api/login?next=\(escaped)", method: .POST, headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                    body: "name=alice&password=\(Self.password.replacingOccurrences(of: " ", with: "+"))")
+                locations[next] = "\(response.status) \(response.location ?? "-")"
+            }
+            #expect(locations["/watch?layout=2"] == "303 /watch?layout=2")
+            for next in ["//evil.example/", "/\t/evil.example", "/\\evil.example", "https://evil.example/", "/\r\n/x"] {
+                #expect(locations[next] == "303 /", "\(next) → \(locations[next] ?? "?")")
+            }
+        }
+    }
+
+    /// Other spellings of protected paths are refused too, not served unauthenticated.
+    @Test func otherSpellingsOfAPathAreNoWayIn() async throws {
+        try await Self.run(try Self.accounts()) { harness in
+            var statuses: [String: Int] = [:]
+            for path in [
+                "//api/streams", "/app/../api/streams", "/%61pi/streams", "/API/streams", "/api/streams/",
+                "/t//hls/fixture-race/master.m3u8",
+                "/t/x/api/streams", "/demo/../api/streams", "/login/../api/streams",
+            ] {
+                statuses[path] = try await harness.get(path).status
+            }
+            #expect(statuses.values.allSatisfy { $0 == 401 || $0 == 404 }, "\(statuses)")
         }
     }
 

@@ -67,11 +67,19 @@ import Testing
         defer { Task { await listener.stop() } }
         let attempts = Self.attempts(listener.port)
         let (succeeded, reached, control) = try await Self.withClient(HTTPUpstreamClient(readTimeout: .seconds(2))) { client in
+            // Each attempt must be refused by the policy itself (or be no HTTP URL, or a name that does not
+            // resolve): a failed connection is no proof, since nothing listens at most of these addresses.
             var succeeded: [String] = []
             for attempt in attempts {
                 let url = try #require(URL(string: attempt), "\(attempt) parses")
-                if (try? await client.send(UpstreamRequest(url: url, headers: .init(), allowPrivate: false, timeout: .seconds(2)))) != nil {
+                do {
+                    _ = try await client.send(UpstreamRequest(url: url, headers: .init(), allowPrivate: false, timeout: .seconds(2)))
                     succeeded.append(attempt)
+                } catch UpstreamError.refusedAddress {
+                } catch UpstreamError.connection(let reason) where reason.hasPrefix("unsupported URL") || reason.hasPrefix("cannot resolve")
+                {
+                } catch {
+                    succeeded.append("\(attempt): \(error)")
                 }
             }
             let reached = listener.connections
@@ -82,7 +90,7 @@ import Testing
         }
         #expect(control > reached, "the listener counts connections")
         #expect(attempts.count >= 50)
-        #expect(succeeded.isEmpty, "these got a response: \(succeeded)")
+        #expect(succeeded.isEmpty, "these were not refused by the policy: \(succeeded)")
         #expect(reached == 0, "\(reached) connections reached the loopback listener")
     }
 
@@ -142,6 +150,26 @@ import Testing
             #expect(second == .refusedAddress(host: "localhost"))
             #expect(resolver.lookups == 2, "one lookup per request, none by the HTTP client")
             #expect(listener.connections == 0, "\(listener.connections) connections reached 127.0.0.1")
+        }
+    }
+
+    /// A name whose first checked address refuses connections: the next checked one is used (as an HTTP
+    /// client resolving it itself would), not a failure for the whole host.
+    @Test func anUnreachableAddressFallsBackToTheNameNextCheckedOne() async throws {
+        try await Self.withPublicOriginAndListener { _, base, listener in
+            let resolver = RebindingResolver(first: ["127.0.0.3", "127.0.0.2"], then: ["127.0.0.3", "127.0.0.2"])
+            let policy: @Sendable (String) -> Bool = { $0 == "127.0.0.3" || Self.testPolicy($0) }
+            let url = URL(string: "http://localhost:\(base.port!)/echo")!
+            let statuses = try await Self.withClient(HTTPUpstreamClient(readTimeout: .seconds(2), resolver: resolver, isPublic: policy)) {
+                client in
+                var statuses: [Int] = []
+                for _ in 0..<2 {
+                    statuses.append(try await client.send(UpstreamRequest(url: url, headers: .init(), allowPrivate: false)).status)
+                }
+                return statuses
+            }
+            #expect(statuses == [200, 200])
+            #expect(listener.connections == 0)
         }
     }
 

@@ -110,7 +110,7 @@ struct ServerHarness {
                     extractor: ClosureExtractor { candidate("live/html.m3u8") }),
             ]
             let pitlane = try PitlaneApplication(
-                configuration: configuration, clock: clock, extraSources: sources, accounts: accounts, logger: logger)
+                configuration: configuration, clock: clock, extraSources: sources, accounts: accounts, authClock: clock, logger: logger)
             let pitlaneGroup = ServiceGroup(configuration: .init(services: [try await pitlane.makeApplication()], logger: logger))
             group.addTask { try await pitlaneGroup.run() }
             guard let pitlaneURL = await pitlane.address.wait() else { throw HarnessError.timedOut("pitlane") }

@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -122,3 +123,20 @@ def test_serve_refuses_to_listen_beyond_loopback_without_accounts(tmp_path):
     result = cli("serve", "--config", str(config), "--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path / "data"))
     assert result.returncode == 2
     assert "refusing to listen on 0.0.0.0 without accounts" in result.stderr
+
+
+@needs_chromium
+def test_the_sign_in_page_never_sends_a_browser_to_another_site(shared):
+    driver = make_driver()
+    try:
+        for next_value in ["/\t/evil.example/", "//evil.example/", "/\\evil.example/", "https://evil.example/"]:
+            driver.delete_all_cookies()
+            driver.get(shared.url + "login?next=" + urllib.parse.quote(next_value, safe=""))
+            WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "name"))
+            driver.find_element(By.ID, "name").send_keys("alice")
+            driver.find_element(By.ID, "password").send_keys(PASSWORD)
+            driver.find_element(By.ID, "submit").click()
+            WebDriverWait(driver, 10).until(lambda d: "/login" not in d.current_url)
+            assert driver.current_url.startswith(shared.url), (next_value, driver.current_url)
+    finally:
+        driver.quit()

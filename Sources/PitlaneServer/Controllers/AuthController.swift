@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOPosix
 import PitlaneCore
 
 /// Signing in and out, and what the web app shows of the account: `POST /api/login`, `POST /api/logout`,
@@ -27,25 +28,30 @@ struct AuthController: Sendable {
 
     @Sendable func login(_ request: Request, context: Context) async throws -> Response {
         guard let accounts else { return JSONResponse.error("accounts are off (auth.mode: none)", status: .notFound) }
-        let client = Self.clientAddress(request, context: context)
-        if let wait = throttle.retryAfter(client) {
-            var response = JSONResponse.error(
-                "too many failed sign-ins: try again in \(Int(wait.rounded(.up))) s", status: .tooManyRequests)
-            response.headers[.retryAfter] = "\(Int(wait.rounded(.up)))"
-            return response
-        }
         let body = try await request.body.collect(upTo: 16 * 1024)
         let isForm = request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true
         guard let credentials = isForm ? Self.form(body) : try? JSONDecoder().decode(Credentials.self, from: body) else {
             return JSONResponse.error("send {\"name\": …, \"password\": …}", status: .badRequest)
         }
-        // bcrypt takes a quarter of a second on purpose: off the server's threads.
-        let verified = await Task.detached { accounts.verify(name: credentials.name, password: credentials.password) }.value
+        let attempt: LoginThrottle.Attempt
+        switch throttle.begin(Self.clientAddress(request, context: context)) {
+        case .success(let started): attempt = started
+        case .failure(let wait):
+            let seconds = Int(wait.seconds.rounded(.up))
+            var response = JSONResponse.error("too many sign-in attempts: try again in \(seconds) s", status: .tooManyRequests)
+            response.headers[.retryAfter] = "\(seconds)"
+            return response
+        }
+        // bcrypt takes a quarter of a second on purpose: on NIO's blocking pool, not the server's threads
+        // (and the throttle lets only a few run at once).
+        let verified =
+            (try? await NIOThreadPool.singleton.runIfActive { accounts.verify(name: credentials.name, password: credentials.password) })
+            ?? false
         guard verified else {
-            throttle.failed(client)
+            throttle.failed(attempt)
             return JSONResponse.error("wrong name or password", status: .unauthorized)
         }
-        throttle.succeeded(client)
+        throttle.succeeded(attempt)
         let token = try accounts.startSession(for: credentials.name)
         var response: Response
         if isForm {
@@ -111,9 +117,14 @@ struct AuthController: Sendable {
         return peer
     }
 
-    /// Only a path of this site: `next=` must not send a signed-in browser elsewhere.
+    /// Only a path of this site: `next=` must not send a signed-in browser elsewhere. Browsers drop tabs and
+    /// line breaks inside a URL and read `\` as `/`, so `/<tab>/evil.example` would be `//evil.example`: no
+    /// control character and no backslash at all.
     static func localPath(_ next: String) -> String? {
-        next.hasPrefix("/") && !next.hasPrefix("//") && !next.hasPrefix("/\\") ? next : nil
+        guard next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"),
+            !next.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+        else { return nil }
+        return next
     }
 
     /// `name=…&password=…` (a form posted without JavaScript), decoded by hand: URLComponents traps on

@@ -60,7 +60,7 @@ public final class HTTPUpstreamClient: UpstreamClient {
         var headers = request.headers
         let origin = Origin(request.url)
         for _ in 0...Self.maxRedirects {
-            let (hopClient, lease) = try await route(url, of: request)
+            let hop = try await route(url, of: request)
             var outgoing = HTTPClientRequest(url: url.absoluteString)
             outgoing.method = HTTPMethod(rawValue: method)
             if let body {
@@ -72,9 +72,9 @@ public final class HTTPUpstreamClient: UpstreamClient {
             if headers.value(for: "User-Agent") == nil { outgoing.headers.add(name: "User-Agent", value: Self.userAgent) }
             for header in headers.headers { outgoing.headers.add(name: header.name, value: header.value) }
             if let range = request.range { outgoing.headers.replaceOrAdd(name: "Range", value: range) }
-            let response: HTTPClientResponse
+            let (response, lease): (HTTPClientResponse, PinnedClients.Lease?)
             do {
-                response = try await hopClient.execute(outgoing, timeout: TimeAmount(request.timeout))
+                (response, lease) = try await execute(outgoing, hop, timeout: request.timeout)
             } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
                 throw UpstreamError.timeout
             } catch {
@@ -108,25 +108,61 @@ public final class HTTPUpstreamClient: UpstreamClient {
         throw UpstreamError.tooManyRedirects
     }
 
-    /// Checks a hop and picks the client that connects to exactly the address checked: refuses hosts outside
-    /// the request's allow-list, and loopback, private and link-local destinations unless allowed. A name is
-    /// resolved once, here; every address it answers must be public, and the connection goes to one of them
-    /// (not to whatever a second lookup by the HTTP client would answer).
-    func route(_ url: URL, of request: UpstreamRequest) async throws -> (client: HTTPClient, lease: PinnedClients.Lease?) {
+    /// Where a hop goes: through the shared client (an IP literal, or a source that may reach private
+    /// addresses), or pinned to one of the addresses its name resolved to, all of them checked.
+    enum Hop {
+        case direct(HTTPClient)
+        case pinned(host: String, addresses: [String])
+    }
+
+    /// Checks a hop: refuses hosts outside the request's allow-list, and loopback, private and link-local
+    /// destinations unless allowed. A name is resolved once, here, and every address it answers must be
+    /// public; the connection goes to one of them, not to whatever a second lookup would answer.
+    func route(_ url: URL, of request: UpstreamRequest) async throws -> Hop {
         guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty else {
             throw UpstreamError.connection("unsupported URL \(URIResolver.redacted(url))")
         }
         if let allowed = request.allowHosts, !allowed.permits(host) { throw UpstreamError.hostNotAllowed(host: host) }
-        guard !request.allowPrivate else { return (client, nil) }
+        guard !request.allowPrivate else { return .direct(client) }
         let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
         if AddressPolicy.isIPLiteral(bare) {
             guard isPublic(bare) else { throw UpstreamError.refusedAddress(host: host) }
-            return (client, nil)
+            return .direct(client)
         }
         let addresses = try await resolver.addresses(of: bare)
         guard !addresses.isEmpty, addresses.allSatisfy(isPublic) else { throw UpstreamError.refusedAddress(host: host) }
-        let lease = try pinned.lease(host: host, addresses: addresses)
-        return (lease.client, lease)
+        return .pinned(host: host, addresses: addresses)
+    }
+
+    /// Sends one hop. A pinned hop whose address cannot be connected to (refused, unreachable, no answer
+    /// to the connect) tries the name's next checked address, as a client resolving it itself would; the
+    /// dead address's client is let go, so the next request does not start with it again.
+    func execute(_ outgoing: HTTPClientRequest, _ hop: Hop, timeout: Duration) async throws -> (HTTPClientResponse, PinnedClients.Lease?) {
+        switch hop {
+        case .direct(let client):
+            return (try await client.execute(outgoing, timeout: TimeAmount(timeout)), nil)
+        case .pinned(let host, let addresses):
+            var remaining = addresses
+            while true {
+                let lease = try pinned.lease(host: host, addresses: remaining)
+                do {
+                    // The lease keeps its client open for the whole request (it is used after the await, on
+                    // both paths) and, through the body it is handed to, after it.
+                    let response = try await lease.client.execute(outgoing, timeout: TimeAmount(timeout))
+                    return (response, lease)
+                } catch  where Self.isConnectFailure(error) && remaining.count > 1 {
+                    remaining.removeAll { $0 == lease.address }
+                    pinned.retire(host: host, address: lease.address)
+                    logger.debug("address unreachable, trying the next", metadata: ["host": "\(host)", "left": "\(remaining.count)"])
+                }
+            }
+        }
+    }
+
+    /// Failing to connect, as opposed to failing after the request went out (which is never retried).
+    static func isConnectFailure(_ error: any Error) -> Bool {
+        if let error = error as? HTTPClientError { return error == .connectTimeout }
+        return error is NIOConnectionError || error is IOError
     }
 }
 

@@ -15,10 +15,13 @@ final class PinnedClients: @unchecked Sendable {
     /// Keeps a client alive while a response it delivered is still being read.
     final class Lease: @unchecked Sendable {
         let client: HTTPClient
+        /// The checked address the client connects to.
+        let address: String
         private let release: @Sendable () -> Void
 
-        init(client: HTTPClient, release: @escaping @Sendable () -> Void) {
+        init(client: HTTPClient, address: String, release: @escaping @Sendable () -> Void) {
             self.client = client
+            self.address = address
             self.release = release
         }
 
@@ -29,7 +32,6 @@ final class PinnedClients: @unchecked Sendable {
         let client: HTTPClient
         var leases = 0
         var lastUsed: UInt64
-        var retired = false
     }
 
     private let configuration: HTTPClient.Configuration
@@ -63,13 +65,7 @@ final class PinnedClients: @unchecked Sendable {
             let key = Self.key(host, address)
             if entries[key] == nil {
                 while entries.count >= capacity, let oldest = entries.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
-                    entries[oldest.key] = nil
-                    if oldest.value.leases == 0 {
-                        closing.append(oldest.value.client)
-                    } else {
-                        nextRetiredID += 1
-                        retired[nextRetiredID] = oldest.value
-                    }
+                    if let client = retireLocked(oldest.key) { closing.append(client) }
                 }
                 var pinned = configuration
                 pinned.dnsOverride = [host: address]
@@ -78,8 +74,24 @@ final class PinnedClients: @unchecked Sendable {
             entries[key]!.leases += 1
             entries[key]!.lastUsed = tick
             let client = entries[key]!.client
-            return Lease(client: client) { [weak self] in self?.release(key: key, client: client) }
+            return Lease(client: client, address: address) { [weak self] in self?.release(key: key, client: client) }
         }
+    }
+
+    /// Lets the client of (host, address) go (its address could not be connected to): shut down once no
+    /// body of it is read any more.
+    func retire(host: String, address: String) {
+        let closing = lock.withLock { retireLocked(Self.key(host, address)) }
+        if let closing { Self.close(closing) }
+    }
+
+    /// Removes an entry; returns its client if it can be shut down now (nothing of it is being read).
+    private func retireLocked(_ key: String) -> HTTPClient? {
+        guard let entry = entries.removeValue(forKey: key) else { return nil }
+        if entry.leases == 0 { return entry.client }
+        nextRetiredID += 1
+        retired[nextRetiredID] = entry
+        return nil
     }
 
     private func release(key: String, client: HTTPClient) {

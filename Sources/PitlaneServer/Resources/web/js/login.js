@@ -4,7 +4,18 @@ const message = document.getElementById("message");
 const submit = document.getElementById("submit");
 const params = new URLSearchParams(location.search);
 const next = params.get("next");
-const target = next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+/// Where to go after signing in: a page of this site only. Parsed as the browser will parse it (which drops
+/// tabs and line breaks and reads a backslash as "/"), so "/\t/evil.example" cannot leave the site.
+function localTarget(value) {
+  if (!value) return "/";
+  try {
+    const url = new URL(value, location.origin);
+    return url.origin === location.origin ? url.pathname + url.search + url.hash : "/";
+  } catch {
+    return "/";
+  }
+}
+const target = localTarget(next);
 form.action = `/api/login?next=${encodeURIComponent(target)}`;
 
 form.addEventListener("submit", async (event) => {

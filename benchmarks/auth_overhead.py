@@ -23,7 +23,7 @@ BINARY = str(ROOT / ".build/release/pitlane")
 
 def config(origin_port, auth):
     streams = f"      - {{url: 'http://127.0.0.1:{origin_port}/live/master0.m3u8', title: Stream 0, key: s0}}"
-    return f"""log_level: error
+    return f"""log_level: info
 auth: {{mode: {auth}}}
 demo: {{enabled: false}}
 schedule: {{refresh: false}}

@@ -62,6 +62,8 @@ struct UsersCommand: ParsableCommand {
 
         func run() throws {
             let accounts = try account.accounts()
+            // Said before the password is asked for, not after it was typed twice.
+            if (try? accounts.account(name)) != nil { throw Failure.exit(AccountError.exists(name).description, code: 1) }
             let password = try readNewPassword(fromStandardInput: passwordStdin)
             try accountOperation { try accounts.addUser(name, password: password) }
             print("Added \(name). Their playback token: pitlane users token \(name)")
@@ -103,6 +105,7 @@ struct UsersCommand: ParsableCommand {
 
         func run() throws {
             let accounts = try account.accounts()
+            if (try? accounts.account(name)) == nil { throw Failure.exit(AccountError.noSuchUser(name).description, code: 1) }
             let password = try readNewPassword(fromStandardInput: passwordStdin)
             try accountOperation { try accounts.setPassword(name, password: password) }
             print("Password of \(name) changed.")

@@ -140,3 +140,26 @@ def test_the_sign_in_page_never_sends_a_browser_to_another_site(shared):
             assert driver.current_url.startswith(shared.url), (next_value, driver.current_url)
     finally:
         driver.quit()
+
+
+def test_the_account_commands_say_what_went_wrong_in_one_line(tmp_path):
+    data = str(tmp_path / "data")
+    assert cli("users", "list", "--data-dir", data).stdout.startswith("No users.")
+    assert cli("users", "add", "alice", "--data-dir", data, "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    again = cli("users", "add", "alice", "--data-dir", data, "--password-stdin", stdin=PASSWORD + "\n")
+    assert again.returncode == 1 and again.stderr.strip() == "pitlane: a user named 'alice' already exists"
+    short = cli("users", "add", "bob", "--data-dir", data, "--password-stdin", stdin="short\n")
+    assert short.returncode == 1 and "at least 8 characters" in short.stderr
+    bad = cli("users", "add", "-x", "--data-dir", data, "--password-stdin", stdin=PASSWORD + "\n")
+    assert bad.returncode != 0
+    missing = cli("users", "passwd", "nobody", "--data-dir", data, "--password-stdin", stdin=PASSWORD + "\n")
+    assert missing.returncode == 1 and "no user named 'nobody'" in missing.stderr
+    created = cli("tokens", "create", "--user", "alice", "nightly", "--data-dir", data)
+    assert created.returncode == 0 and created.stdout.strip().startswith("pl_")
+    listed = cli("tokens", "list", "--data-dir", data).stdout
+    assert "nightly" in listed and created.stdout.strip() not in listed, "a token is shown once, never listed"
+    token_id = listed.splitlines()[1].split()[0]
+    assert cli("tokens", "revoke", token_id, "--data-dir", data).returncode == 0
+    assert cli("tokens", "list", "--data-dir", data).stdout.startswith("No API tokens.")
+    assert oct((tmp_path / "data" / "accounts.sqlite").stat().st_mode & 0o777) == "0o600"
+    assert cli("users", "remove", "alice", "--data-dir", data).returncode == 0

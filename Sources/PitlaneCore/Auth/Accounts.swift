@@ -88,9 +88,8 @@ public final class Accounts: Sendable {
     }
 
     public func endSession(_ token: String) {
-        let hash = Self.digest(token)
-        try? store.deleteSession(hash: hash)
-        cache.remove("s" + hash)
+        try? store.deleteSession(hash: Self.digest(token))
+        cache.remove("s" + token)
     }
 
     // MARK: Credentials (every request)
@@ -104,17 +103,19 @@ public final class Accounts: Sendable {
     }
 
     public func user(forPlaybackToken token: String) -> String? {
-        guard token.count >= 16 else { return nil }
+        guard token.utf8.count >= 16 else { return nil }
         return lookup("p", token) { _ in try self.store.user(withPlaybackToken: token) }
     }
 
     private func lookup(_ kind: String, _ token: String, _ find: (String) throws -> String?) -> String? {
-        guard !token.isEmpty, token.count <= 256 else { return nil }
-        let hash = Self.digest(token)
+        guard !token.isEmpty, token.utf8.count <= 256 else { return nil }
+        // Keyed by the token itself (it is in this process's memory anyway): a hit, what nearly every
+        // segment request is, costs no hashing.
+        let key = kind + token
         let now = clock.now()
-        if let hit = cache.value(kind + hash, now: now) { return hit.user }
-        let user = (try? find(hash)) ?? nil
-        cache.store(kind + hash, user: user, until: now.addingTimeInterval(cacheLifetime))
+        if let hit = cache.value(key, now: now) { return hit.user }
+        let user = (try? find(Self.digest(token))) ?? nil
+        cache.store(key, user: user, until: now.addingTimeInterval(cacheLifetime))
         return user
     }
 
@@ -152,7 +153,14 @@ public final class Accounts: Sendable {
     }
 
     static func digest(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Data(token.utf8)) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
 }

@@ -71,6 +71,10 @@ struct AccountsTests {
         let new = try accounts.resetPlaybackToken("alice")
         #expect(old != new && new.count >= 40)
         #expect(accounts.user(forPlaybackToken: old) == nil && accounts.user(forPlaybackToken: new) == "alice")
+        // Only base64url is a token: a canonically equivalent spelling (KELVIN SIGN for K) is not the same one.
+        let lookalike = new.replacingOccurrences(of: "K", with: "\u{212A}").replacingOccurrences(of: "A", with: "\u{0410}")
+        if lookalike != new { #expect(accounts.user(forPlaybackToken: lookalike) == nil) }
+        #expect(accounts.user(forPlaybackToken: new + "\u{0301}") == nil)
     }
 
     static func fail(_ throttle: LoginThrottle, _ address: String, times: Int = 1) {
@@ -102,6 +106,8 @@ struct AccountsTests {
         Self.fail(throttle, "198.51.100.3", times: 3)
         clock.advance(by: -3600)
         #expect(Self.wait(throttle, "198.51.100.3") == 60, "a clock that went back an hour waits one window, not more")
+        clock.advance(by: 61)
+        #expect(Self.wait(throttle, "198.51.100.3") == nil, "and the window really ends")
     }
 
     /// Attempts count from the moment they begin: a burst sent at once is not all let through while bcrypt

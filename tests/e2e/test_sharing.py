@@ -129,7 +129,7 @@ def test_serve_refuses_to_listen_beyond_loopback_without_accounts(tmp_path):
 def test_the_sign_in_page_never_sends_a_browser_to_another_site(shared):
     driver = make_driver()
     try:
-        for next_value in ["/\t/evil.example/", "//evil.example/", "/\\evil.example/", "https://evil.example/"]:
+        for next_value in ["/\t/evil.example/", "//evil.example/", "/\\evil.example/", "https://evil.example/", "/.//evil.example/", "/a/..//evil.example/"]:
             driver.delete_all_cookies()
             driver.get(shared.url + "login?next=" + urllib.parse.quote(next_value, safe=""))
             WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "name"))

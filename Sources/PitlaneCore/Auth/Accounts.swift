@@ -108,7 +108,11 @@ public final class Accounts: Sendable {
     }
 
     private func lookup(_ kind: String, _ token: String, _ find: (String) throws -> String?) -> String? {
-        guard !token.isEmpty, token.utf8.count <= 256 else { return nil }
+        // Tokens are base64url (API tokens with a `pl_` prefix): anything else is no token, and is never
+        // compared as a Swift String (which treats canonically equivalent Unicode as equal).
+        guard !token.isEmpty, token.utf8.count <= 256,
+            token.utf8.allSatisfy({ $0 < 0x80 && (Self.tokenCharacters.contains($0)) })
+        else { return nil }
         // Keyed by the token itself (it is in this process's memory anyway): a hit, what nearly every
         // segment request is, costs no hashing.
         let key = kind + token
@@ -151,6 +155,8 @@ public final class Accounts: Sendable {
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         return Base64URL.encode(Data(bytes))
     }
+
+    private static let tokenCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     static func digest(_ token: String) -> String {
         let digits = Array("0123456789abcdef".utf8)

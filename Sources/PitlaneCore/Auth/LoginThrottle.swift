@@ -52,9 +52,13 @@ public final class LoginThrottle: @unchecked Sendable {
         let client = Self.key(address)
         return lock.withLock {
             let now = clock.now()
-            let recent = (entries[client] ?? []).filter { now.timeIntervalSince($0.at) < window }
+            // A clock that went backwards: what seems to lie in the future counts as now, so a lockout
+            // never outlasts one window.
+            let recent = (entries[client] ?? []).map { Entry(id: $0.id, at: min($0.at, now)) }.filter {
+                now.timeIntervalSince($0.at) < window
+            }
             entries[client] = recent.isEmpty ? nil : recent
-            globalFailures.removeAll { now.timeIntervalSince($0) >= window }
+            globalFailures = globalFailures.map { min($0, now) }.filter { now.timeIntervalSince($0) < window }
             if recent.count >= limit, let oldest = recent.first { return .failure(Wait(seconds: wait(since: oldest.at, now: now))) }
             if globalFailures.count >= globalLimit, let oldest = globalFailures.first {
                 return .failure(Wait(seconds: wait(since: oldest, now: now)))

@@ -129,7 +129,8 @@ public final class HTTPUpstreamClient: UpstreamClient {
             guard isPublic(bare) else { throw UpstreamError.refusedAddress(host: host) }
             return .direct(client)
         }
-        let addresses = try await resolver.addresses(of: bare)
+        var addresses: [String] = []
+        for address in try await resolver.addresses(of: bare) where !addresses.contains(address) { addresses.append(address) }
         guard !addresses.isEmpty, addresses.allSatisfy(isPublic) else { throw UpstreamError.refusedAddress(host: host) }
         return .pinned(host: host, addresses: addresses)
     }
@@ -143,27 +144,35 @@ public final class HTTPUpstreamClient: UpstreamClient {
             return (try await client.execute(outgoing, timeout: TimeAmount(timeout)), nil)
         case .pinned(let host, let addresses):
             var remaining = addresses
+            // One deadline for every address tried: N dead addresses do not cost N timeouts.
+            let deadline = NIODeadline.now() + TimeAmount(timeout)
             while true {
                 let lease = try pinned.lease(host: host, addresses: remaining)
                 do {
                     // The lease keeps its client open for the whole request (it is used after the await, on
                     // both paths) and, through the body it is handed to, after it.
-                    let response = try await lease.client.execute(outgoing, timeout: TimeAmount(timeout))
+                    let response = try await lease.client.execute(outgoing, deadline: deadline)
                     return (response, lease)
                 } catch  where Self.isConnectFailure(error) && remaining.count > 1 {
                     remaining.removeAll { $0 == lease.address }
-                    pinned.retire(host: host, address: lease.address)
+                    pinned.retire(host: host, address: lease.address, client: lease.client)
+                    if remaining.isEmpty { throw error }
                     logger.debug("address unreachable, trying the next", metadata: ["host": "\(host)", "left": "\(remaining.count)"])
                 }
             }
         }
     }
 
-    /// Failing to connect, as opposed to failing after the request went out (which is never retried).
+    /// Failing to connect, as opposed to failing after the request went out (a reset or a broken pipe:
+    /// never retried, the request may have reached the server).
     static func isConnectFailure(_ error: any Error) -> Bool {
         if let error = error as? HTTPClientError { return error == .connectTimeout }
-        return error is NIOConnectionError || error is IOError
+        if let error = error as? IOError { return Self.connectErrnos.contains(error.errnoCode) }
+        return error is NIOConnectionError
     }
+
+    /// The errors only a connect gives: refused, no route, network down or unreachable.
+    static let connectErrnos: Set<Int32> = [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ENETDOWN, EADDRNOTAVAIL]
 }
 
 /// Scheme, host and port: what decides whether a redirect stays with the server the credentials were for.

@@ -69,6 +69,9 @@ final class PinnedClients: @unchecked Sendable {
                 }
                 var pinned = configuration
                 pinned.dnsOverride = [host: address]
+                // A refused address is reported at once (the caller tries the next one), not retried until
+                // the deadline.
+                pinned.connectionPool.retryConnectionEstablishment = false
                 entries[key] = Entry(client: HTTPClient(eventLoopGroupProvider: .singleton, configuration: pinned), lastUsed: tick)
             }
             entries[key]!.leases += 1
@@ -80,8 +83,12 @@ final class PinnedClients: @unchecked Sendable {
 
     /// Lets the client of (host, address) go (its address could not be connected to): shut down once no
     /// body of it is read any more.
-    func retire(host: String, address: String) {
-        let closing = lock.withLock { retireLocked(Self.key(host, address)) }
+    func retire(host: String, address: String, client: HTTPClient) {
+        let closing = lock.withLock { () -> HTTPClient? in
+            // Only that client: another request may have opened a new one for the address since.
+            guard entries[Self.key(host, address)]?.client === client else { return nil }
+            return retireLocked(Self.key(host, address))
+        }
         if let closing { Self.close(closing) }
     }
 

@@ -10,7 +10,9 @@ function localTarget(value) {
   if (!value) return "/";
   try {
     const url = new URL(value, location.origin);
-    return url.origin === location.origin ? url.pathname + url.search + url.hash : "/";
+    // "/.//evil.example" resolves on this origin to the path "//evil.example", which assign() would read
+    // as another host: a path must not start with two slashes either.
+    return url.origin === location.origin && !url.pathname.startsWith("//") ? url.pathname + url.search + url.hash : "/";
   } catch {
     return "/";
   }

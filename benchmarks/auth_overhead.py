@@ -2,10 +2,10 @@
 """What accounts cost on the hot path: the same Pitlane release build twice in one run, once with
 `auth.mode: none` and once with `auth.mode: password` played through a playback-token URL
 (`/t/{token}/hls/…`, the path every player of a shared Pitlane uses), against one nginx origin on loopback.
-Measured alternately, A B A B, with wrk: cached segment relay (-c10) and variant playlists (-c50); each
+Measured alternately, A B B A …, with wrk: cached segment relay (-c10) and variant playlists (-c50); each
 server's CPU (utime + stime from /proc) per thousand requests, and the ratios password / none.
 
-    python3 benchmarks/auth_overhead.py [--seconds 8] [--rounds 2]
+    python3 benchmarks/auth_overhead.py [--seconds 8] [--rounds 4]
 """
 import argparse
 import subprocess
@@ -63,7 +63,7 @@ def measure(server, url, connections, seconds):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
     if not Path(BINARY).exists():
         sys.exit("build the release binary first: swift build -c release --product pitlane")
@@ -82,8 +82,10 @@ def main():
         targets = {"none": (plain, urls(plain.url)), "password": (shared, urls(shared.url + f"t/{token}/"))}
         assert urllib.request.urlopen(targets["password"][1][1]).status == 200
         figures = {name: {"segment": [], "playlist": []} for name in targets}
-        for _ in range(args.rounds):
-            for name, (server, (playlist, segment)) in targets.items():
+        for round in range(args.rounds):
+            # A B, then B A: neither goes first every time (the first after a pause ran faster here).
+            order = list(targets.items()) if round % 2 == 0 else list(reversed(targets.items()))
+            for name, (server, (playlist, segment)) in order:
                 figures[name]["segment"].append(measure(server, segment, 10, args.seconds))
                 figures[name]["playlist"].append(measure(server, playlist, 50, args.seconds))
     finally:
@@ -94,7 +96,7 @@ def main():
     def mean(rows, column):
         return sum(row[column] for row in rows) / len(rows)
 
-    print(f"{args.rounds} rounds × {args.seconds} s, alternating; CPU = the server's utime + stime from /proc")
+    print(f"{args.rounds} rounds × {args.seconds} s, alternating A B, B A; CPU = the server's utime + stime from /proc")
     print("| measure | auth none | auth password (playback token) | password / none |")
     print("|---|---|---|---|")
     for kind in ["segment", "playlist"]:

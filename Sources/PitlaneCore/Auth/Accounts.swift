@@ -89,7 +89,7 @@ public final class Accounts: Sendable {
 
     public func endSession(_ token: String) {
         try? store.deleteSession(hash: Self.digest(token))
-        cache.remove("s" + token)
+        cache.remove(CredentialKey(kind: "s", token: token))
     }
 
     // MARK: Credentials (every request)
@@ -107,15 +107,15 @@ public final class Accounts: Sendable {
         return lookup("p", token) { _ in try self.store.user(withPlaybackToken: token) }
     }
 
-    private func lookup(_ kind: String, _ token: String, _ find: (String) throws -> String?) -> String? {
+    private func lookup(_ kind: Character, _ token: String, _ find: (String) throws -> String?) -> String? {
         // Tokens are base64url (API tokens with a `pl_` prefix): anything else is no token, and is never
         // compared as a Swift String (which treats canonically equivalent Unicode as equal).
         guard !token.isEmpty, token.utf8.count <= 256,
-            token.utf8.allSatisfy({ $0 < 0x80 && (Self.tokenCharacters.contains($0)) })
+            token.utf8.allSatisfy(Self.isTokenCharacter)
         else { return nil }
         // Keyed by the token itself (it is in this process's memory anyway): a hit, what nearly every
         // segment request is, costs no hashing.
-        let key = kind + token
+        let key = CredentialKey(kind: kind, token: token)
         let now = clock.now()
         if let hit = cache.value(key, now: now) { return hit.user }
         let user = (try? find(Self.digest(token))) ?? nil
@@ -156,7 +156,15 @@ public final class Accounts: Sendable {
         return Base64URL.encode(Data(bytes))
     }
 
-    private static let tokenCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    /// A-Z, a-z, 0-9, '-' and '_'.
+    private static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "_"):
+            true
+        default: false
+        }
+    }
 
     static func digest(_ token: String) -> String {
         let digits = Array("0123456789abcdef".utf8)
@@ -172,27 +180,33 @@ public final class Accounts: Sendable {
 }
 
 /// Remembered credential lookups, misses too (a flood of bad tokens must not become a flood of queries).
+/// A credential's kind and the token itself (no string is built per lookup).
+private struct CredentialKey: Hashable {
+    var kind: Character
+    var token: String
+}
+
 private final class CredentialCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var entries: [String: (user: String?, until: Date)] = [:]
+    private var entries: [CredentialKey: (user: String?, until: Date)] = [:]
     private let limit: Int
 
     init(limit: Int) { self.limit = limit }
 
-    func value(_ key: String, now: Date) -> (user: String?, until: Date)? {
+    func value(_ key: CredentialKey, now: Date) -> (user: String?, until: Date)? {
         lock.withLock {
             guard let entry = entries[key], entry.until > now else { return nil }
             return entry
         }
     }
 
-    func store(_ key: String, user: String?, until: Date) {
+    func store(_ key: CredentialKey, user: String?, until: Date) {
         lock.withLock {
             if entries.count >= limit { entries.removeAll(keepingCapacity: true) }
             entries[key] = (user, until)
         }
     }
 
-    func remove(_ key: String) { _ = lock.withLock { entries.removeValue(forKey: key) } }
+    func remove(_ key: CredentialKey) { _ = lock.withLock { entries.removeValue(forKey: key) } }
     func removeAll() { lock.withLock { entries.removeAll() } }
 }

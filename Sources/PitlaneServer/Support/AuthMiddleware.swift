@@ -51,7 +51,10 @@ struct AuthMiddleware: RouterMiddleware {
     /// What anyone may fetch: the sign-in page and its assets, the health check, the demo origin (Pitlane's
     /// own upstream client fetches it without credentials).
     static func isOpen(_ path: String) -> Bool {
-        ["/login", "/api/login", "/healthz", "/favicon.ico"].contains(path) || path.hasPrefix("/app/") || path.hasPrefix("/demo/")
+        switch path {
+        case "/login", "/api/login", "/healthz", "/favicon.ico": true
+        default: path.hasPrefix("/app/") || path.hasPrefix("/demo/")
+        }
     }
 
     /// The token of a `/t/{token}/…` path, for the routes that take one.

@@ -22,6 +22,15 @@ struct AddressPolicyTests {
         #expect(AddressPolicy.isPublic(address))
     }
 
+    @Test func recognisesLoopback() {
+        for address in ["127.0.0.1", "127.9.8.7", "::1", "[::1]", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1"] {
+            #expect(AddressPolicy.isLoopback(address), "\(address)")
+        }
+        for address in ["128.0.0.1", "10.0.0.1", "::", "::2", "::ffff:10.0.0.1", "fe80::1", "localhost", "127.0.0.1.example", ""] {
+            #expect(!AddressPolicy.isLoopback(address), "\(address)")
+        }
+    }
+
     @Test func recognisesLiterals() {
         #expect(AddressPolicy.isIPLiteral("127.0.0.1"))
         #expect(AddressPolicy.isIPLiteral("[::1]"))

@@ -52,6 +52,7 @@ public protocol AccountStore: Sendable {
     func updatePlaybackToken(_ name: String, token: String) throws
     func deleteUser(_ name: String) throws
     func users() throws -> [Account]
+    func account(named name: String) throws -> Account?
     func passwordHash(of name: String) throws -> String?
     func user(withPlaybackToken token: String) throws -> String?
 

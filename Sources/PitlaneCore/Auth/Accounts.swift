@@ -67,7 +67,7 @@ public final class Accounts: Sendable {
     }
 
     public func account(_ name: String) throws -> Account? {
-        try store.users().first { $0.name == name }
+        try store.account(named: name)
     }
 
     // MARK: Signing in
@@ -95,19 +95,21 @@ public final class Accounts: Sendable {
     // MARK: Credentials (every request)
 
     public func user(forSession token: String) -> String? {
-        lookup("s", token) { try self.store.sessionUser(hash: $0, now: self.clock.now()) }
+        lookup("s", token) { try self.store.sessionUser(hash: Self.digest(token), now: self.clock.now()) }
     }
 
     public func user(forAPIToken token: String) -> String? {
-        lookup("a", token) { try self.store.apiTokenUser(hash: $0) }
+        lookup("a", token) { try self.store.apiTokenUser(hash: Self.digest(token)) }
     }
 
     public func user(forPlaybackToken token: String) -> String? {
         guard token.utf8.count >= 16 else { return nil }
-        return lookup("p", token) { _ in try self.store.user(withPlaybackToken: token) }
+        return lookup("p", token) { try self.store.user(withPlaybackToken: token) }
     }
 
-    private func lookup(_ kind: Character, _ token: String, _ find: (String) throws -> String?) -> String? {
+    /// A cached answer for (kind, token), else `find`'s (which asks the store: by hash for sessions and API
+    /// tokens, by the token itself for playback tokens, which the Settings page shows).
+    private func lookup(_ kind: Character, _ token: String, _ find: () throws -> String?) -> String? {
         // Tokens are base64url (API tokens with a `pl_` prefix): anything else is no token, and is never
         // compared as a Swift String (which treats canonically equivalent Unicode as equal).
         guard !token.isEmpty, token.utf8.count <= 256,
@@ -118,7 +120,7 @@ public final class Accounts: Sendable {
         let key = CredentialKey(kind: kind, token: token)
         let now = clock.now()
         if let hit = cache.value(key, now: now) { return hit.user }
-        let user = (try? find(Self.digest(token))) ?? nil
+        let user = (try? find()) ?? nil
         cache.store(key, user: user, until: now.addingTimeInterval(cacheLifetime))
         return user
     }
@@ -176,16 +178,15 @@ public final class Accounts: Sendable {
         }
         return String(decoding: hex, as: UTF8.self)
     }
-
 }
 
-/// Remembered credential lookups, misses too (a flood of bad tokens must not become a flood of queries).
 /// A credential's kind and the token itself (no string is built per lookup).
 private struct CredentialKey: Hashable {
     var kind: Character
     var token: String
 }
 
+/// Remembered credential lookups, misses too (a flood of bad tokens must not become a flood of queries).
 private final class CredentialCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [CredentialKey: (user: String?, until: Date)] = [:]

@@ -192,7 +192,6 @@ extension Configuration {
 
     /// 127.0.0.0/8, ::1 and localhost.
     public static func isLoopback(_ host: String) -> Bool {
-        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        return bare == "::1" || bare.lowercased() == "localhost" || (bare.hasPrefix("127.") && AddressPolicy.isIPLiteral(bare))
+        host.lowercased() == "localhost" || AddressPolicy.isLoopback(host)
     }
 }

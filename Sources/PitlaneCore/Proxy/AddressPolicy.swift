@@ -27,8 +27,26 @@ public enum AddressPolicy {
     public static func isIPLiteral(_ host: String) -> Bool {
         var v4 = in_addr()
         var v6 = in6_addr()
-        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        let bare = unbracketed(host)
         return inet_pton(AF_INET, bare, &v4) == 1 || inet_pton(AF_INET6, bare, &v6) == 1
+    }
+
+    /// A URL host without the brackets of an IPv6 literal (`[::1]` → `::1`); anything else as it is.
+    public static func unbracketed(_ host: String) -> String {
+        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    }
+
+    /// Whether an IP address (bracketed or not) is a loopback one: 127.0.0.0/8, ::1, or IPv4-mapped 127/8.
+    public static func isLoopback(_ address: String) -> Bool {
+        let bare = unbracketed(address)
+        var v4 = in_addr()
+        if inet_pton(AF_INET, bare, &v4) == 1 { return withUnsafeBytes(of: &v4) { $0[0] } == 127 }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, bare, &v6) == 1 else { return false }
+        let bytes = withUnsafeBytes(of: &v6) { Array($0) }
+        guard bytes[0..<10].allSatisfy({ $0 == 0 }) else { return false }
+        if bytes[10] == 0xFF && bytes[11] == 0xFF { return bytes[12] == 127 }  // ::ffff:127.x.x.x
+        return bytes[10..<15].allSatisfy { $0 == 0 } && bytes[15] == 1  // ::1
     }
 
     static func isPublicV4(_ bytes: [UInt8]) -> Bool {

@@ -29,8 +29,7 @@ public struct HostAllowList: Sendable, Equatable, Codable {
     }
 
     static func normalized(_ host: String) -> String {
-        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        var lowered = bare.lowercased()
+        var lowered = AddressPolicy.unbracketed(host).lowercased()
         while lowered.hasSuffix(".") { lowered.removeLast() }
         return lowered
     }

@@ -72,10 +72,19 @@ public final class SQLiteAccountStore: AccountStore {
 
     public func users() throws -> [Account] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, playback_token, created_at FROM user ORDER BY name").map { row in
-                Account(name: row["name"], createdAt: Date(timeIntervalSince1970: row["created_at"]), playbackToken: row["playback_token"])
-            }
+            try Row.fetchAll(db, sql: "SELECT name, playback_token, created_at FROM user ORDER BY name").map(Self.account)
         }
+    }
+
+    public func account(named name: String) throws -> Account? {
+        try queue.read { db in
+            try Row.fetchOne(db, sql: "SELECT name, playback_token, created_at FROM user WHERE name = ?", arguments: [name]).map(
+                Self.account)
+        }
+    }
+
+    private static func account(_ row: Row) -> Account {
+        Account(name: row["name"], createdAt: Date(timeIntervalSince1970: row["created_at"]), playbackToken: row["playback_token"])
     }
 
     public func passwordHash(of name: String) throws -> String? {

@@ -108,8 +108,7 @@ struct AuthController: Sendable {
     /// address it says it forwarded for (the last one, which it added itself).
     static func clientAddress(_ request: Request, context: Context) -> String {
         let peer = context.remoteAddress?.ipAddress ?? "unknown"
-        let loopback = peer == "::1" || peer.hasPrefix("127.") || peer.hasPrefix("::ffff:127.")
-        if loopback, let forwarded = request.headers[HTTPField.Name("X-Forwarded-For")!],
+        if AddressPolicy.isLoopback(peer), let forwarded = request.headers[HTTPField.Name("X-Forwarded-For")!],
             let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
         {
             return last

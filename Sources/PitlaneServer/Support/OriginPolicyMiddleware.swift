@@ -69,7 +69,7 @@ struct OriginPolicyMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func answersTo(_ authority: String) -> Bool {
         let host = Self.host(of: authority).lowercased()
-        let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        let bare = AddressPolicy.unbracketed(host)
         return AddressPolicy.isIPLiteral(bare) || bare == "localhost" || bare.hasSuffix(".localhost") || hostnames.contains(bare)
     }
 

@@ -124,7 +124,7 @@ public final class HTTPUpstreamClient: UpstreamClient {
         }
         if let allowed = request.allowHosts, !allowed.permits(host) { throw UpstreamError.hostNotAllowed(host: host) }
         guard !request.allowPrivate else { return .direct(client) }
-        let bare = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        let bare = AddressPolicy.unbracketed(host)
         if AddressPolicy.isIPLiteral(bare) {
             guard isPublic(bare) else { throw UpstreamError.refusedAddress(host: host) }
             return .direct(client)

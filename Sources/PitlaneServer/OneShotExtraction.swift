@@ -17,7 +17,8 @@ public enum OneShotExtraction {
         let clock = SystemClock()
         let catalog = StreamCatalog()
         let refresher = TokenRefresher(catalog: catalog, clock: clock, policy: configuration.refreshPolicy, logger: logger)
-        try await configuration.registerSources(on: refresher)
+        let browser = configuration.makeBrowser(protectedPort: { nil }, logger: logger)
+        try await configuration.registerSources(on: refresher, browser: browser)
         let client = configuration.makeUpstreamClient(logger: logger)
         await refresher.setUpstream(client, limits: configuration.upstream.limits)
         let validator = validate ? configuration.makeValidator(http: client) : nil
@@ -26,6 +27,7 @@ public enum OneShotExtraction {
             concurrency: configuration.extraction.concurrency, logger: logger)
         await extraction.runCycle()
         try await client.shutdown()
+        await browser?.shutdown()
         let streams = StreamRanking.ranked(await catalog.all())
         var playable: [String: Int] = [:]
         for record in streams where record.health?.playable == true { playable[record.descriptor.source, default: 0] += 1 }

@@ -100,7 +100,8 @@ public struct PitlaneApplication: Sendable {
             await refresher.register(
                 Source(id: "demo", kind: "demo", title: "Pitlane demo", allowPrivate: true, timeout: .seconds(5), extractor: extractor))
         }
-        try await configuration.registerSources(on: refresher)
+        let browser = configuration.makeBrowser(protectedPort: { address.current?.port }, logger: logger)
+        try await configuration.registerSources(on: refresher, browser: browser)
         for source in extraSources {
             await refresher.register(source)
         }
@@ -180,6 +181,7 @@ public struct PitlaneApplication: Sendable {
         if let client = upstream as? HTTPUpstreamClient {
             app.addServices(UpstreamShutdown(client: client))
         }
+        if let browser { app.addServices(BrowserShutdown(browser: browser)) }
         return app
     }
 }
@@ -191,5 +193,15 @@ struct UpstreamShutdown: Service {
     func run() async throws {
         try? await gracefulShutdown()
         try await client.shutdown()
+    }
+}
+
+/// Stops the headless browser (its whole process group) when the application stops.
+struct BrowserShutdown: Service {
+    let browser: ChromiumBrowser
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await browser.shutdown()
     }
 }

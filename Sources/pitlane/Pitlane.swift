@@ -90,6 +90,9 @@ struct Sources: AsyncParsableCommand {
                 ])
             }
             print(Table.render(rows))
+            for status in outcome.sources where status.enabled {
+                for note in status.notes ?? [] { print("\(status.id): \(note)") }
+            }
             let failed = outcome.sources.filter { $0.enabled && $0.lastError != nil }
             if !failed.isEmpty {
                 throw Failure.exit("\(failed.count) source(s) failed: \(failed.map(\.id).joined(separator: ", "))", code: 1)

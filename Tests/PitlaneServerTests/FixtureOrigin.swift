@@ -113,6 +113,7 @@ final class FixtureOrigin: @unchecked Sendable {
             }
         }
         addSiteRoutes(to: router)
+        addScriptedRoutes(to: router)
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: 0)),
             onServerRunning: { channel in self.address.set(URL(string: "http://\(self.host):\(channel.localAddress!.port!)/")!) })
@@ -215,7 +216,7 @@ final class FixtureOrigin: @unchecked Sendable {
         Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: .init(string: text)))
     }
 
-    private func record(_ request: Request) {
+    func record(_ request: Request) {
         lock.withLock {
             seen.append(
                 Seen(path: request.uri.path, query: request.uri.query ?? "", headers: request.headers, authority: request.head.authority))

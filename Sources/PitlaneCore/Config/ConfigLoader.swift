@@ -30,7 +30,7 @@ public enum ConfigLoader {
         var config = Configuration()
         guard let node else { return config }
         let root = try Reader(node, path: "").mapping(allowed: [
-            "server", "secret", "log_level", "refresh", "upstream", "demo", "extraction", "schedule", "sources", "auth",
+            "server", "secret", "log_level", "refresh", "upstream", "demo", "extraction", "schedule", "sources", "auth", "browser",
         ])
         if let auth = try root.optional("auth")?.mapping(allowed: ["mode", "session_lifetime"]) {
             if let mode = try auth.optional("mode")?.oneOf(["none", "password"]) {
@@ -102,6 +102,14 @@ public enum ConfigLoader {
             if let value = try extraction.optional("validate")?.bool() { config.extraction.validate = value }
             if let value = try extraction.optional("concurrency")?.int(in: 1...32) { config.extraction.concurrency = value }
         }
+        if let browser = try root.optional("browser")?.mapping(allowed: ["path", "concurrency", "memory_mb", "sandbox"]) {
+            if let value = try browser.optional("path")?.string() { config.browser.path = value }
+            if let value = try browser.optional("concurrency")?.int(in: 1...8) { config.browser.concurrency = value }
+            if let value = try browser.optional("memory_mb")?.int(in: 128...16_384) { config.browser.memoryBytes = value * 1024 * 1024 }
+            if let value = try browser.optional("sandbox")?.oneOf(["auto", "on", "off"]) {
+                config.browser.sandbox = Configuration.Browser.Sandbox(rawValue: value) ?? .auto
+            }
+        }
         if let schedule = try root.optional("schedule")?.mapping(allowed: [
             "refresh", "jolpica_url", "allow_private", "race_grace", "grace",
         ]) {
@@ -123,6 +131,23 @@ public enum ConfigLoader {
             }
         }
         return config
+    }
+
+    /// A browser run is the wait plus starting a tab and closing it: without a `timeout` of its own the
+    /// source gets the wait plus 10 s; a `timeout` that leaves less than 2 s beyond the wait is an error.
+    private static func readWait(_ map: Reader.Mapping, into source: inout Configuration.SourceConfig) throws(ConfigError) {
+        if let value = try map.optional("wait")?.seconds(min: 1, max: 300) { source.wait = value }
+        guard let timeout = map.optional("timeout") else {
+            source.timeout = source.wait + 10
+            return
+        }
+        guard source.timeout >= source.wait + 2 else {
+            throw ConfigError(
+                key: timeout.path,
+                message:
+                    "\(Reader.shown(source.timeout)) leaves no time beyond wait (\(Reader.shown(source.wait))): make it at least wait + 2 s"
+            )
+        }
     }
 
     static let commonSourceKeys: Set<String> = ["id", "kind", "title", "enabled", "headers", "allow_private", "allow_hosts", "timeout"]
@@ -162,7 +187,7 @@ public enum ConfigLoader {
             if source.streams.isEmpty {
                 throw ConfigError(key: map.path + ".streams", message: "a static source needs at least one stream")
             }
-        case "page":
+        case "page", "browser":
             source.url = try map.required("url").httpURL()
             if let pattern = map.optional("pattern") {
                 let text = try pattern.string()
@@ -174,6 +199,7 @@ public enum ConfigLoader {
                 source.pattern = text
             }
             if let depth = try map.optional("iframe_depth")?.int(in: 0...5) { source.iframeDepth = depth }
+            if kind == "browser" { try readWait(map, into: &source) }
         case "json":
             source.url = try map.required("url").httpURL()
             source.body = try map.optional("body")?.string()

@@ -67,6 +67,21 @@ public struct Configuration: Sendable, Equatable {
         public var key: String?
     }
 
+    /// `browser:`: the headless Chromium behind `browser` sources. Nothing starts it unless one is configured.
+    public struct Browser: Sendable, Equatable {
+        public enum Sandbox: String, Sendable, Equatable { case auto, on, off }
+        /// The Chromium executable; nil looks for `chromium`, `chromium-browser`, `google-chrome` on PATH.
+        public var path: String?
+        /// Pages loaded at once (a tab each, in one browser process).
+        public var concurrency = 2
+        /// The browser's processes together may use this much memory (RSS); more restarts it.
+        public var memoryBytes = 1024 * 1024 * 1024
+        /// Chromium's own sandbox: `auto` keeps it on unless Pitlane runs as root (where Chromium refuses it).
+        public var sandbox: Sandbox = .auto
+
+        public init() {}
+    }
+
     /// Which keys of a `json` source's entries hold what.
     public struct JSONFields: Sendable, Equatable {
         public var url: String
@@ -97,8 +112,10 @@ public struct Configuration: Sendable, Equatable {
         public var streams: [StaticStream] = []
         /// page, json, m3u
         public var url: URL?
-        /// page
+        /// page, browser
         public var pattern: String?
+        /// browser: seconds to wait for the page to request a playlist.
+        public var wait: Double = 15
         public var iframeDepth = 2
         /// json
         public var body: String?
@@ -132,6 +149,7 @@ public struct Configuration: Sendable, Equatable {
     public var upstream = Upstream()
     public var demo = Demo()
     public var extraction = Extraction()
+    public var browser = Browser()
     public var schedule = Schedule()
     public var sources: [SourceConfig] = []
 
@@ -143,6 +161,7 @@ public struct Configuration: Sendable, Equatable {
         "page": ["url", "pattern", "iframe_depth"],
         "json": ["url", "body", "items", "fields"],
         "m3u": ["url"],
+        "browser": ["url", "wait", "pattern"],
     ]
 
     public var refreshPolicy: RefreshPolicy {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// The code behind a source kind. Runs may be slow or fail; callers bound them with the source's timeout.
 public protocol Extractor: Sendable {
@@ -16,6 +17,8 @@ public struct ExtractionContext: Sendable {
     public var requestTimeout: Duration
     /// Documents larger than this are refused (`upstream.document_max_mb`).
     public var documentLimit: Int
+    /// What the run wants its source's status to say besides found and failed (what a browser saw).
+    public let notes = RunNotes()
 
     public init(
         now: Date, http: any UpstreamClient = OfflineUpstream(), headers: HeaderProfile = .init(), allowPrivate: Bool = false,
@@ -66,4 +69,18 @@ public struct OfflineUpstream: UpstreamClient {
     public func send(_ request: UpstreamRequest) async throws -> UpstreamResponse {
         throw UpstreamError.connection("no network in this context")
     }
+}
+
+/// Lines an extractor leaves about one run, shown as the source's `notes` (`/api/sources`,
+/// `pitlane sources check`). At most 20 are kept, each at most 500 characters.
+public final class RunNotes: Sendable {
+    private let lines = NIOLockedValueBox<[String]>([])
+
+    public init() {}
+
+    public func add(_ line: String) {
+        lines.withLockedValue { if $0.count < 20 { $0.append(String(line.prefix(500))) } }
+    }
+
+    public var all: [String] { lines.withLockedValue { $0 } }
 }

@@ -30,7 +30,7 @@ public struct ExtractorRegistry: Sendable {
             extractor: try makeExtractor(for: config))
     }
 
-    /// static, page, json and m3u.
+    /// static, page, json and m3u (`browser` needs an engine: `adding(browser:)`).
     public static let builtIn: ExtractorRegistry = {
         var registry = ExtractorRegistry()
         registry.register(kind: "static") { config in
@@ -57,6 +57,17 @@ public struct ExtractorRegistry: Sendable {
         }
         return registry
     }()
+
+    /// These kinds plus `browser`, whose pages `engine` loads (one engine for every browser source).
+    public func adding(browser engine: any BrowserEngine) -> ExtractorRegistry {
+        var registry = self
+        registry.register(kind: "browser") { config in
+            BrowserExtractor(
+                url: try Self.required(config.url, config, "url"), title: config.title, wait: .milliseconds(Int64(config.wait * 1000)),
+                pattern: try config.pattern.map { try NSRegularExpression(pattern: $0) }, engine: engine)
+        }
+        return registry
+    }
 
     private static func required<T>(_ value: T?, _ config: Configuration.SourceConfig, _ key: String) throws -> T {
         guard let value else { throw ConfigError(key: "sources.\(config.id).\(key)", message: "is required for kind \(config.kind)") }

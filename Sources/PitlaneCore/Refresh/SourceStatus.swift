@@ -11,6 +11,8 @@ public struct SourceStatus: Sendable, Equatable, Codable {
     public var duration: Double?
     public var streamsFound: Int?
     public var lastError: String?
+    /// What the last run said about itself (a browser run: requests made, playlists seen, requests refused).
+    public var notes: [String]?
 
     public init(id: String, kind: String, enabled: Bool = true) {
         self.id = id

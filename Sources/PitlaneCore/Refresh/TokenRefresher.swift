@@ -176,6 +176,8 @@ public actor TokenRefresher {
         let duration = max(0, now.timeIntervalSince(started))
         statuses[source.id]?.lastRun = started
         statuses[source.id]?.duration = duration
+        let notes = context.notes.all
+        statuses[source.id]?.notes = notes.isEmpty ? nil : notes
         let existing = await catalog.streams(ofSource: source.id)
         let outcome: RunOutcome
         switch result {

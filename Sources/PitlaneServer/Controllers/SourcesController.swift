@@ -11,14 +11,14 @@ struct SourcesController<Context: RequestContext>: Sendable {
     struct SourceJSON: Encodable {
         var status: SourceStatus
 
-        enum Keys: String, CodingKey { case id, kind, enabled, lastRun, lastSuccess, duration, streamsFound, lastError }
+        enum Keys: String, CodingKey { case id, kind, enabled, lastRun, lastSuccess, duration, streamsFound, lastError, notes }
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: Keys.self)
             try container.encodeEach([
                 .id: status.id, .kind: status.kind, .enabled: status.enabled, .lastRun: status.lastRun, .lastSuccess: status.lastSuccess,
                 .duration: status.duration.map { ($0 * 1000).rounded() / 1000 }, .streamsFound: status.streamsFound,
-                .lastError: status.lastError,
+                .lastError: status.lastError, .notes: status.notes ?? [],
             ])
         }
     }

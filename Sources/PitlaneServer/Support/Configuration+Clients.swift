@@ -21,10 +21,27 @@ extension Configuration {
         StreamValidator(http: http, timeout: upstreamTimeout, playlistLimit: upstream.limits.playlist)
     }
 
-    /// Registers every configured source (disabled ones too, so the API lists them).
-    func registerSources(on refresher: TokenRefresher) async throws {
+    /// Registers every configured source (disabled ones too, so the API lists them); `browser` sources
+    /// share `browser`.
+    func registerSources(on refresher: TokenRefresher, browser: (any BrowserEngine)?) async throws {
+        let registry = browser.map { ExtractorRegistry.builtIn.adding(browser: $0) } ?? .builtIn
         for source in sources {
-            await refresher.register(try ExtractorRegistry.builtIn.makeSource(source))
+            await refresher.register(try registry.makeSource(source))
         }
+    }
+
+    /// Whether any source needs the headless browser (nothing starts Chromium otherwise).
+    var needsBrowser: Bool { sources.contains { $0.kind == "browser" } }
+
+    /// The browser of `browser` sources, or nil when none is configured. Says at once when Chromium is
+    /// missing; the sources say it again in their `lastError`.
+    func makeBrowser(protectedPort: @escaping @Sendable () -> Int?, logger: Logger) -> ChromiumBrowser? {
+        guard needsBrowser else { return nil }
+        do {
+            _ = try ChromiumProcess.executable(configured: browser.path)
+        } catch {
+            logger.error("browser sources cannot run", metadata: ["error": "\(error)"])
+        }
+        return ChromiumBrowser(settings: browser, protectedPort: protectedPort, logger: logger)
     }
 }

@@ -14,8 +14,7 @@ public final class HTTPUpstreamClient: UpstreamClient {
 
     let client: HTTPClient
     let pinned: PinnedClients
-    let resolver: any HostResolver
-    let isPublic: @Sendable (String) -> Bool
+    let destinations: DestinationPolicy
     let logger: Logger
     /// The encodings AsyncHTTPClient decodes; others (br, zstd) are relayed with their header.
     static let decodedEncodings: Set<String> = ["gzip", "deflate", "x-gzip"]
@@ -40,8 +39,7 @@ public final class HTTPUpstreamClient: UpstreamClient {
         configuration.httpVersion = .automatic
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         pinned = PinnedClients(configuration: configuration)
-        self.resolver = resolver
-        self.isPublic = isPublic
+        self.destinations = DestinationPolicy(resolver: resolver, isPublic: isPublic)
         self.logger = logger
     }
 
@@ -122,17 +120,10 @@ public final class HTTPUpstreamClient: UpstreamClient {
         guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty else {
             throw UpstreamError.connection("unsupported URL \(URIResolver.redacted(url))")
         }
-        if let allowed = request.allowHosts, !allowed.permits(host) { throw UpstreamError.hostNotAllowed(host: host) }
-        guard !request.allowPrivate else { return .direct(client) }
-        let bare = AddressPolicy.unbracketed(host)
-        if AddressPolicy.isIPLiteral(bare) {
-            guard isPublic(bare) else { throw UpstreamError.refusedAddress(host: host) }
-            return .direct(client)
+        switch try await destinations.check(host: host, allowPrivate: request.allowPrivate, allowHosts: request.allowHosts) {
+        case .anyAddress: return .direct(client)
+        case .addresses(let addresses): return .pinned(host: host, addresses: addresses)
         }
-        var addresses: [String] = []
-        for address in try await resolver.addresses(of: bare) where !addresses.contains(address) { addresses.append(address) }
-        guard !addresses.isEmpty, addresses.allSatisfy(isPublic) else { throw UpstreamError.refusedAddress(host: host) }
-        return .pinned(host: host, addresses: addresses)
     }
 
     /// Sends one hop. A pinned hop whose address cannot be connected to (refused, unreachable, no answer

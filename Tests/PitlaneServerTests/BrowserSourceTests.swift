@@ -95,15 +95,38 @@ struct BrowserSourceTests {
                 urls[0].absoluteString + "js/hostile.html?port=\(urls[0].port!)"
                 + (ProcessInfo.processInfo.environment["ONLY"].map { "&only=" + $0 } ?? "")
             try await Self.withBrowser { browser in
-                let report = try await browser.visit(BrowserVisit(url: URL(string: page)!, wait: .seconds(3)))
+                let report = try await browser.visit(BrowserVisit(url: URL(string: page)!, wait: .seconds(4)))
                 #expect(listener.connections == 0, "a request reached loopback: \(report)")
                 #expect(report.refused.count >= 8, "\(report.refused)")
                 #expect(report.refused.contains { $0.contains("127.0.0.1") && $0.contains("loopback, private or link-local") })
                 #expect(report.refused.contains { $0.contains("[::1]") })
+                #expect(report.playlists.isEmpty, "refused playlist requests are no streams: \(report.playlists)")
                 // The control: with allow_private the same page does reach the listener, so it counts.
                 _ = try await browser.visit(BrowserVisit(url: URL(string: page)!, wait: .seconds(3), allowPrivate: true))
                 #expect(listener.connections > 0)
             }
+            await listener.stop()
+        }
+    }
+
+    /// Even a source allowed private addresses (the fixture origins of tests and home networks) keeps the
+    /// page away from Pitlane's own port on every local address.
+    @Test func aPageCannotReachPitlaneItselfEvenWithAllowPrivate() async throws {
+        let origin = FixtureOrigin(host: "127.0.0.2")
+        try await FixtureOrigin.serving([origin]) { urls in
+            let listener = try await CountingListener.start()
+            let own = listener.port
+            let browser = ChromiumBrowser(settings: .init(), destinations: Self.policy, protectedPort: { own }, logger: Self.logger)
+            do {
+                let page = URL(string: urls[0].absoluteString + "js/hostile.html?port=\(own)")!
+                let report = try await browser.visit(BrowserVisit(url: page, wait: .seconds(3), allowPrivate: true))
+                #expect(listener.connections == 0)
+                #expect(report.refused.contains { $0.contains("Pitlane's own address") }, "\(report.refused)")
+            } catch {
+                await browser.shutdown()
+                throw error
+            }
+            await browser.shutdown()
             await listener.stop()
         }
     }

@@ -84,6 +84,14 @@ extension FixtureOrigin {
                     "<script>for (const t of [\(list)]) { const x = new XMLHttpRequest(); x.open('GET', t + 'xhr'); x.send(); }</script>"
                 ),
                 ("beacon", "<script>for (const t of [\(list)]) navigator.sendBeacon(t + 'beacon', 'x');</script>"),
+                (
+                    "preconnect",
+                    "<link rel=\"preconnect\" href=\"http://127.0.0.1:\(port)\"><link rel=\"dns-prefetch\" href=\"http://localhost:\(port)\">"
+                ),
+                (
+                    "websocket",
+                    "<script>for (const t of [\(list)]) { try { new WebSocket(t.replace('http', 'ws') + 'socket'); } catch (e) {} }</script>"
+                ),
             ]
             let body = parts.filter { only == nil || $0.0 == only }.map(\.1).joined(separator: "\n")
             return Self.html("<html><head><title>Hostile</title></head><body>\n\(body)\n</body></html>")

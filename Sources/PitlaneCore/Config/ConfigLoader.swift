@@ -145,7 +145,7 @@ public enum ConfigLoader {
             throw ConfigError(
                 key: timeout.path,
                 message:
-                    "\(Reader.shown(source.timeout)) leaves no time beyond wait (\(Reader.shown(source.wait))): make it at least wait + 2 s"
+                    "\(Reader.shown(source.timeout)) s leaves no time beyond wait (\(Reader.shown(source.wait)) s): make it at least \(Reader.shown(source.wait + 2)) s"
             )
         }
     }

@@ -99,7 +99,7 @@ struct BrowserTab {
             case .event(let event):
                 try await handle(event, log: &log)
             }
-            if firstPlaylist == nil, !log.playlistOrder.isEmpty { firstPlaylist = clock.now }
+            if firstPlaylist == nil, log.hasAnsweredPlaylist { firstPlaylist = clock.now }
             if clock.now >= deadline || log.loadError != nil && log.playlistOrder.isEmpty { break }
             if let firstPlaylist, clock.now >= firstPlaylist + settle { break }
         }

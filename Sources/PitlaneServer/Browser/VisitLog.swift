@@ -47,10 +47,16 @@ struct VisitLog {
                 notePlaylist(id, url: url)
                 playlists[id]?.status = response?["status"]?.int
             }
+        case "Network.loadingFailed":
+            // Refused, blocked or cancelled: not a playlist anyone can play.
+            if playlists.removeValue(forKey: id) != nil { playlistOrder.removeAll { $0 == id } }
         default:
             return
         }
     }
+
+    /// Whether a playlist request has been answered with success (the visit can end soon after).
+    var hasAnsweredPlaylist: Bool { playlists.values.contains { $0.status.map { (200..<300).contains($0) } ?? false } }
 
     private mutating func notePlaylist(_ id: String, url text: String) {
         guard let url = URL(string: text) else { return }

@@ -111,7 +111,13 @@ struct BrowserTab {
     /// Network observed, every request paused for the policy, and the same for whatever the page starts
     /// (iframes in other processes, workers), which waits for this before it runs.
     private func prepare(_ session: String) async throws {
-        _ = try await connection.call("Network.enable", [:], session: session)
+        // Chromium keeps bodies and post data for the protocol only up to these sizes: a page cannot make
+        // one message big enough to close the pipe.
+        let limit = JSONValue.number(Double(visit.documentLimit))
+        _ = try await connection.call(
+            "Network.enable",
+            ["maxPostDataSize": 0, "maxResourceBufferSize": limit, "maxTotalBufferSize": .number(Double(visit.documentLimit * 4))],
+            session: session)
         _ = try await connection.call("Fetch.enable", ["patterns": [["urlPattern": "*", "requestStage": "Request"]]], session: session)
         _ = try await connection.call(
             "Target.setAutoAttach", ["autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true], session: session)
@@ -124,7 +130,7 @@ struct BrowserTab {
             guard let id = params["requestId"]?.string, let session = event.session else { return }
             let url = params["request"]?["url"]?.string ?? ""
             if let reason = await refusal(of: url, log: &log) {
-                log.refused.append("\(VisitLog.redacted(url)) (\(reason))")
+                if log.refused.count < 200 { log.refused.append("\(VisitLog.redacted(url)) (\(reason))") }
                 _ = try await connection.call(
                     "Fetch.failRequest", ["requestId": .string(id), "errorReason": "BlockedByClient"], session: session)
             } else {

@@ -113,6 +113,11 @@ public actor ChromiumBrowser: BrowserEngine {
         launching = task
         defer { launching = nil }
         let started = try await task.value
+        guard !stopped else {
+            running = started
+            await discard(started, because: "Pitlane is stopping")
+            throw BrowserError.failed("is stopped")
+        }
         launches += 1
         running = started
         logger.info("browser started", metadata: ["pid": "\(started.process.pid)"])
@@ -136,6 +141,10 @@ public actor ChromiumBrowser: BrowserEngine {
         while !Task.isCancelled && !stopped {
             try? await Task.sleep(for: .seconds(1))
             guard let running else { continue }
+            guard running.connection.isOpen else {
+                await discard(running, because: "it exited")
+                continue
+            }
             let process = running.process
             let bytes = (try? await NIOThreadPool.singleton.runIfActive { process.residentBytes() }) ?? 0
             if bytes > settings.memoryBytes {

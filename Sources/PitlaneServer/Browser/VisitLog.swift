@@ -20,7 +20,7 @@ struct VisitLog {
 
     /// A URL as the page wrote it, without its query (tokens) for logs and status.
     static func redacted(_ text: String) -> String {
-        URL(string: text).map(URIResolver.redacted) ?? String(text.prefix(80))
+        URL(string: text).map(URIResolver.redacted) ?? String(text.prefix { $0 != "?" && $0 != "#" }.prefix(80))
     }
 
     init(visit: BrowserVisit) {
@@ -35,7 +35,7 @@ struct VisitLog {
             guard let url = params["request"]?["url"]?.string else { return }
             if params["redirectResponse"] == nil { requests += 1 }
             let headers = params["request"]?["headers"]?.object ?? [:]
-            if sent.count < Self.remembered || sent[id] != nil { sent[id] = (url, headers) }
+            if url.utf8.count <= 8192, sent.count < Self.remembered || sent[id] != nil { sent[id] = (url, headers) }
             if visit.isPlaylist(url: url) { notePlaylist(id, url: url) }
         case "Network.requestWillBeSentExtraInfo":
             if sentExtra.count < Self.remembered, let headers = params["headers"]?.object { sentExtra[id] = headers }

@@ -10,7 +10,8 @@ SEGMENTS = sorted((ROOT / "Sources/PitlaneServer/Resources/demo/world/low").glob
 WINDOW = 5
 
 
-def media_playlist(now: float) -> str:
+def media_playlist(now: float, query: str = "") -> str:
+    """A sliding five-segment window of the looping stream; `query` goes on every segment URI."""
     last = int(now // 2) - 1
     first = last - WINDOW + 1
     lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2", f"#EXT-X-MEDIA-SEQUENCE:{first}",
@@ -18,7 +19,7 @@ def media_playlist(now: float) -> str:
     for msn in range(first, last + 1):
         if msn != first and msn % len(SEGMENTS) == 0:
             lines.append("#EXT-X-DISCONTINUITY")
-        lines += ["#EXTINF:2.000,", f"{msn % len(SEGMENTS):02d}.ts"]
+        lines += ["#EXTINF:2.000,", f"{msn % len(SEGMENTS):02d}.ts" + (f"?{query}" if query else "")]
     return "\n".join(lines) + "\n"
 
 

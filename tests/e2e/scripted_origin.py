@@ -5,13 +5,10 @@ segment, so only what a browser saw plays. Tokens live TTL seconds."""
 import base64
 import json
 import time
-from pathlib import Path
 
 from http_fixture import FixtureHandler, serve
+from live_origin import SEGMENTS, media_playlist
 
-ROOT = Path(__file__).resolve().parents[2]
-SEGMENTS = sorted((ROOT / "Sources/PitlaneServer/Resources/demo/world/low").glob("*.ts"))
-WINDOW = 5
 TTL = 15
 
 PAGE = """<html><head><title>Scripted Live</title></head><body><video muted></video><script>
@@ -20,18 +17,6 @@ fetch("/api/token").then(r => r.json()).then(j => {
   fetch(atob(j.p) + "?token=" + j.t + "&exp=" + j.e, {headers: {"X-Player": "e2e"}});
 });
 </script></body></html>"""
-
-
-def media_playlist(now: float, query: str) -> str:
-    last = int(now // 2) - 1
-    first = last - WINDOW + 1
-    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-TARGETDURATION:2", f"#EXT-X-MEDIA-SEQUENCE:{first}",
-             f"#EXT-X-DISCONTINUITY-SEQUENCE:{first // len(SEGMENTS)}"]
-    for msn in range(first, last + 1):
-        if msn != first and msn % len(SEGMENTS) == 0:
-            lines.append("#EXT-X-DISCONTINUITY")
-        lines += ["#EXTINF:2.000,", f"{msn % len(SEGMENTS):02d}.ts?{query}"]
-    return "\n".join(lines) + "\n"
 
 
 class Handler(FixtureHandler):

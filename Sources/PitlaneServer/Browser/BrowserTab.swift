@@ -131,7 +131,8 @@ struct BrowserTab {
             let url = params["request"]?["url"]?.string ?? ""
             if let reason = await refusal(of: url, log: &log) {
                 if log.refused.count < 200 { log.refused.append("\(VisitLog.redacted(url)) (\(reason))") }
-                _ = try await connection.call(
+                // `try?`: a request the page gave up on while it was judged is no failure of the visit.
+                _ = try? await connection.call(
                     "Fetch.failRequest", ["requestId": .string(id), "errorReason": "BlockedByClient"], session: session)
             } else {
                 _ = try? await connection.call("Fetch.continueRequest", ["requestId": .string(id)], session: session)

@@ -16,7 +16,9 @@ struct ChromiumProcess: Sendable {
     let directory: URL
 
     /// Where the browser's own messages go (the reason it did not start, when it does not).
-    var errorLog: URL { directory.appendingPathComponent("stderr.log") }
+    var errorLog: URL { Self.errorLog(in: directory) }
+
+    static func errorLog(in directory: URL) -> URL { directory.appendingPathComponent("stderr.log") }
 
     /// The Chromium to run: the configured path, else the first of the usual names on PATH.
     static func executable(configured: String?) throws(BrowserError) -> String {
@@ -67,7 +69,7 @@ struct ChromiumProcess: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        let log = directory.appendingPathComponent("stderr.log").path
+        let log = errorLog(in: directory).path
         posix_spawn_file_actions_addopen(&actions, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, childRead, 3)
         posix_spawn_file_actions_adddup2(&actions, childWrite, 4)

@@ -13,8 +13,8 @@ struct VisitLog {
     /// Playlist requests by request id, in the order they were first seen.
     private(set) var playlistOrder: [String] = []
     private var playlists: [String: BrowserReport.Sighting] = [:]
-    /// Every request's URL and headers (as the page set them, then as sent), until there are too many.
-    private var sent: [String: (url: String, headers: [String: JSONValue])] = [:]
+    /// Every request's headers (as the page set them, then as sent), until there are too many.
+    private var sent: [String: [String: JSONValue]] = [:]
     private var sentExtra: [String: [String: JSONValue]] = [:]
     static let remembered = 5_000
 
@@ -35,7 +35,7 @@ struct VisitLog {
             guard let url = params["request"]?["url"]?.string else { return }
             if params["redirectResponse"] == nil { requests += 1 }
             let headers = params["request"]?["headers"]?.object ?? [:]
-            if url.utf8.count <= 8192, sent.count < Self.remembered || sent[id] != nil { sent[id] = (url, headers) }
+            if url.utf8.count <= 8192, sent.count < Self.remembered || sent[id] != nil { sent[id] = headers }
             if visit.isPlaylist(url: url) { notePlaylist(id, url: url) }
         case "Network.requestWillBeSentExtraInfo":
             if sentExtra.count < Self.remembered, let headers = params["headers"]?.object { sentExtra[id] = headers }
@@ -56,7 +56,7 @@ struct VisitLog {
     }
 
     /// Whether a playlist request has been answered with success (the visit can end soon after).
-    var hasAnsweredPlaylist: Bool { playlists.values.contains { $0.status.map { (200..<300).contains($0) } ?? false } }
+    var hasAnsweredPlaylist: Bool { playlists.values.contains(where: \.succeeded) }
 
     private mutating func notePlaylist(_ id: String, url text: String) {
         guard let url = URL(string: text) else { return }
@@ -69,8 +69,7 @@ struct VisitLog {
 
     /// Whether the answer to `id` is a playlist worth reading (to tell a master from its variants).
     func wantsBody(_ id: String) -> Bool {
-        guard let sighting = playlists[id] else { return false }
-        return sighting.status.map { (200..<300).contains($0) } ?? false
+        playlists[id]?.succeeded ?? false
     }
 
     mutating func setBody(_ body: String?, base64: Bool, for id: String) {
@@ -83,7 +82,7 @@ struct VisitLog {
             guard var sighting = playlists[id] else { return nil }
             // The headers as sent (cookies included) win over those the page set.
             var merged: [(String, String)] = []
-            for source in [sentExtra[id] ?? [:], sent[id]?.headers ?? [:]] {
+            for source in [sentExtra[id] ?? [:], sent[id] ?? [:]] {
                 for (name, value) in source.sorted(by: { $0.key < $1.key }) {
                     guard let value = value.string, !merged.contains(where: { $0.0.caseInsensitiveCompare(name) == .orderedSame }) else {
                         continue

@@ -65,6 +65,9 @@ public struct BrowserReport: Sendable, Equatable {
         /// The playlist's text when it was read (to tell a master from its variants).
         public var body: String?
 
+        /// Answered, and with success.
+        public var succeeded: Bool { status.map { (200..<300).contains($0) } ?? false }
+
         public init(url: URL, headers: HeaderProfile = .init(), status: Int? = nil, body: String? = nil) {
             self.url = url
             self.headers = headers

@@ -42,7 +42,7 @@ public struct BrowserExtractor: Extractor {
     static func streams(in report: BrowserReport) -> [BrowserReport.Sighting] {
         var seen: Set<URL> = []
         let usable = report.playlists.filter { sighting in
-            (sighting.status.map { (200..<300).contains($0) } ?? true) && seen.insert(sighting.url).inserted
+            (sighting.succeeded || sighting.status == nil) && seen.insert(sighting.url).inserted
         }
         var children: Set<URL> = []
         for sighting in usable {

@@ -164,7 +164,7 @@ public struct PitlaneApplication: Sendable {
                         let seconds = await schedule.extractionInterval(
                             live: configuration.extraction.liveInterval, idle: configuration.extraction.interval)
                         return .seconds(seconds)
-                    }),
+                    }, logger: logger),
                 ScheduleRefreshLoop(schedule: schedule, enabled: configuration.schedule.refresh, clock: clock),
                 MemoryTrimService(interval: .seconds(5)),
             ],

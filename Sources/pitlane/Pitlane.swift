@@ -52,8 +52,9 @@ struct Serve: AsyncParsableCommand {
             if let accounts = pitlane.accounts, (try? accounts.users().isEmpty) == true {
                 logger.warning("auth.mode is password but there are no users yet: add one with `pitlane users add NAME`")
             }
-            let app = try await pitlane.makeApplication()
-            try await app.runService()
+            try await pitlane.run()
+        } catch let error as ListenError {
+            throw Failure.exit(error.description, code: 1)
         } catch {
             logger.critical("Pitlane stopped: \(error)")
             throw ExitCode(1)

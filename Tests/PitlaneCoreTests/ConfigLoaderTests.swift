@@ -67,6 +67,7 @@ struct ConfigLoaderTests {
             "sources[0].timeout: must be between 1 and 600"
         ),
         ("server: {handle_lifetime: 10s}", "server.handle_lifetime: must be between 60 and 604800 seconds"),
+        ("server: {shutdown_grace: 1h}", "server.shutdown_grace: must be between 0 and 120 seconds"),
         (
             "server: {cors_origins: ['https://tv.example.com/path']}",
             "server.cors_origins[0]: 'https://tv.example.com/path' is not a web origin"

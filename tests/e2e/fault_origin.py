@@ -8,6 +8,7 @@ from http_fixture import FixtureHandler, serve
 
 PLAYLIST = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2,\ns0.ts\n#EXTINF:2,\ns1.ts\n"
 SEGMENT = bytes([0x47]) + bytes(187) + bytes([0x47]) + bytes(187)
+SLOW_SEGMENT = SEGMENT * 1000
 
 
 class Handler(FixtureHandler):
@@ -112,6 +113,18 @@ class Handler(FixtureHandler):
             while True:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block))
                 time.sleep(0.1 if fault == "endless" else 0.001)
+        if fault == "slow":
+            # A whole segment (SLOW_SEGMENT bytes) in ten pieces over about 2 s: a download in flight.
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp2t")
+            self.send_header("Content-Length", str(len(SLOW_SEGMENT)))
+            self.end_headers()
+            piece = len(SLOW_SEGMENT) // 10
+            for start in range(0, len(SLOW_SEGMENT), piece):
+                self.wfile.write(SLOW_SEGMENT[start:start + piece])
+                self.wfile.flush()
+                time.sleep(0.2)
+            return
         if fault == "empty":
             return self.send(200, b"", "video/mp2t")
         if fault == "ignores-range":

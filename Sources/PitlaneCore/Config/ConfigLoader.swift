@@ -42,8 +42,9 @@ public enum ConfigLoader {
             }
         }
         if let server = try root.optional("server")?.mapping(allowed: [
-            "host", "port", "data_dir", "cors_origins", "handle_lifetime", "hostnames",
+            "host", "port", "data_dir", "cors_origins", "handle_lifetime", "hostnames", "shutdown_grace",
         ]) {
+            if let value = try server.optional("shutdown_grace")?.seconds(min: 0, max: 120) { config.server.shutdownGrace = value }
             if let names = try server.optional("hostnames")?.sequence() {
                 config.server.hostnames = try names.map { (name) throws(ConfigError) in try name.hostname() }
             }

@@ -12,6 +12,8 @@ public struct Configuration: Sendable, Equatable {
         public var hostnames: [String] = []
         /// How long a segment handle is honoured after the playlist that carried it was served.
         public var handleLifetime: Double = 6 * 3600
+        /// Seconds a stop (SIGTERM) lets responses in flight finish before it cancels them.
+        public var shutdownGrace: Double = 5
     }
 
     public struct Refresh: Sendable, Equatable {

@@ -34,6 +34,7 @@ struct ExtractionLoop: Service {
     let extraction: ExtractionService
     let address: ServerAddress
     let interval: @Sendable () async -> Duration
+    let logger: Logger
 
     func run() async throws {
         guard await address.wait() != nil else { return }
@@ -47,6 +48,7 @@ struct ExtractionLoop: Service {
             }
         }
         await extraction.persist()
+        logger.info("catalogue saved for the next start")
     }
 }
 
@@ -77,11 +79,14 @@ struct ScheduleRefreshLoop: Service {
     }
 }
 
-/// The base URL the server listens on, known only once it is bound (port 0 picks a free port).
+/// The base URL the server listens on, known only once it is bound (port 0 picks a free port). A wait
+/// ends with nil when its task is cancelled: when the server cannot bind, the service group cancels the
+/// loops that wait here, and a wait that ignored that would keep the process alive, deaf to SIGTERM.
 public final class ServerAddress: Sendable {
     private struct State {
         var url: URL?
-        var waiters: [CheckedContinuation<URL?, Never>] = []
+        var waiters: [UInt64: CheckedContinuation<URL?, Never>] = [:]
+        var nextWaiter: UInt64 = 0
     }
 
     private let state = NIOLockedValueBox(State())
@@ -92,19 +97,28 @@ public final class ServerAddress: Sendable {
         let waiters = state.withLockedValue { state in
             state.url = url
             defer { state.waiters.removeAll() }
-            return state.waiters
+            return state.waiters.values
         }
         for waiter in waiters { waiter.resume(returning: url) }
     }
 
     public func wait() async -> URL? {
-        await withCheckedContinuation { continuation in
-            let known: URL? = state.withLockedValue { state in
-                if let url = state.url { return url }
-                state.waiters.append(continuation)
-                return nil
+        let id = state.withLockedValue { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let known: URL?? = state.withLockedValue { state in
+                    if let url = state.url { return .some(url) }
+                    if Task.isCancelled { return .some(nil) }
+                    state.waiters[id] = continuation
+                    return .none
+                }
+                if let known { continuation.resume(returning: known) }
             }
-            if let known { continuation.resume(returning: known) }
+        } onCancel: {
+            state.withLockedValue { $0.waiters.removeValue(forKey: id) }?.resume(returning: nil)
         }
     }
 

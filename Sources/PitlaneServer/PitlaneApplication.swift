@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PitlaneCore
+import Prometheus
 import ServiceLifecycle
 
 /// Wires Pitlane together from a configuration: the catalogue, the refresher and its loop, the proxy,
@@ -13,6 +14,10 @@ public struct PitlaneApplication: Sendable {
     public let catalog: StreamCatalog
     public let refresher: TokenRefresher
     public let address: ServerAddress
+    /// The routes `makeApplication` added, for 405 answers and for the test that holds the OpenAPI
+    /// document to them.
+    let routeTable = RouteTable()
+    public var routes: [String] { routeTable.all }
     public let extraction: ExtractionService
     public let clock: any WallClock
     let upstreamOverride: (any UpstreamClient)?
@@ -20,6 +25,11 @@ public struct PitlaneApplication: Sendable {
     let dataDir: URL
     /// Users, sessions and tokens; nil with `auth.mode: none`.
     public let accounts: Accounts?
+    /// Where every metric lands; `/metrics` writes it out.
+    public let metricsRegistry = PrometheusCollectorRegistry()
+    let metricsFactory: PrometheusMetricsFactory
+    let metrics: PitlaneMetrics
+    let viewers: ViewerLeases
     /// The real time for sessions and the sign-in rate limit, also when `--now` shifts the rest: a
     /// session started during a rehearsal must not live on for months.
     let authClock: any WallClock
@@ -38,7 +48,11 @@ public struct PitlaneApplication: Sendable {
         self.logger = logger
         self.dataDir = URL(fileURLWithPath: configuration.server.dataDir ?? Self.defaultDataDir())
         self.catalog = StreamCatalog()
-        self.refresher = TokenRefresher(catalog: catalog, clock: clock, policy: configuration.refreshPolicy, logger: logger)
+        self.metricsFactory = Self.metricsFactory(metricsRegistry)
+        self.metrics = PitlaneMetrics(factory: metricsFactory)
+        self.viewers = ViewerLeases(clock: clock, lease: configuration.refresh.lease)
+        self.refresher = TokenRefresher(
+            catalog: catalog, clock: clock, policy: configuration.refreshPolicy, metrics: metrics, logger: logger)
         self.address = ServerAddress()
         do {
             try DataDirectory.prepare(dataDir)
@@ -79,6 +93,18 @@ public struct PitlaneApplication: Sendable {
     /// Where `auth.mode: password` keeps its users (the CLI opens the same file).
     public static func accountsPath(dataDir: URL) -> String {
         dataDir.appendingPathComponent("accounts.sqlite").path
+    }
+
+    /// The Prometheus factory, with buckets that fit what each histogram times.
+    static func metricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets[MetricName.holdDuration] = [0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60].map {
+            .milliseconds(Int($0 * 1000))
+        }
+        factory.durationHistogramBuckets[MetricName.sourceRunDuration] = [0.1, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300].map {
+            .milliseconds(Int($0 * 1000))
+        }
+        return factory
     }
 
     /// `$XDG_DATA_HOME/pitlane`, else `~/.local/share/pitlane`.
@@ -122,18 +148,26 @@ public struct PitlaneApplication: Sendable {
             catalog: catalog, refresher: refresher, upstream: upstream, signer: signer, clock: clock,
             requestTimeout: configuration.upstreamTimeout,
             segmentCacheBytes: configuration.upstream.segmentCacheBytes,
-            segmentCacheLifetime: configuration.upstream.segmentCacheLifetime, limits: configuration.upstream.limits, logger: logger)
+            segmentCacheLifetime: configuration.upstream.segmentCacheLifetime, limits: configuration.upstream.limits, metrics: metrics,
+            logger: logger)
         let router = Router(context: PitlaneRequestContext.self)
-        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: RequestMetricsMiddleware(factory: metricsFactory))
+        router.add(middleware: SecurityHeadersMiddleware(routes: routeTable))
         router.add(
             middleware: OriginPolicyMiddleware(
                 allowed: configuration.server.corsOrigins, hostnames: configuration.server.hostnames + [configuration.server.host]))
         if let accounts { router.add(middleware: AuthMiddleware(accounts: accounts)) }
         typealias Context = PitlaneRequestContext
         HealthController<Context>().addRoutes(to: router)
+        OpenAPIController<Context>(logger: logger).addRoutes(to: router)
+        MetricsController<Context>(
+            scrape: MetricsScrape(
+                registry: metricsRegistry, factory: metricsFactory, catalog: catalog, refresher: refresher, proxy: proxy,
+                viewers: viewers, clock: clock)
+        ).addRoutes(to: router)
         WebController<Context>(files: WebFiles.bundled(logger: logger)).addRoutes(to: router)
         AuthController(accounts: accounts, throttle: LoginThrottle(clock: authClock)).addRoutes(to: router.group("api"))
-        let hls = HLSController<Context>(proxy: proxy)
+        let hls = HLSController<Context>(proxy: proxy, viewers: viewers)
         hls.addRoutes(to: router.group("hls"))
         let playlist = PlaylistController<Context>(catalog: catalog, accounts: accounts)
         playlist.addRoutes(to: router.group(""))
@@ -150,6 +184,7 @@ public struct PitlaneApplication: Sendable {
                 .addRoutes(to: router.group("demo"))
         }
 
+        routeTable.set(router.routes.map { ("\($0.path)", $0.method) })
         let refreshService = RefreshService(refresher: refresher, address: address, tick: .seconds(1), logger: logger)
         let host = configuration.server.host
         let logger = self.logger

@@ -35,8 +35,10 @@ struct ScheduleIntegrationTests {
             #expect(try await harness.get("/api/schedule?season=abc").status == 400)
 
             let off = try await harness.post("/api/schedule/refresh")
-            #expect(off.status == 502)
-            #expect(try Self.json(off)["refreshed"] as? Bool == false)
+            #expect(off.status == 409)
+            let error = try #require(try Self.json(off)["error"] as? [String: Any])
+            #expect(error["code"] as? String == "refresh_off")
+            #expect((error["message"] as? String)?.contains("schedule.refresh: false") == true)
 
             let ics = try await harness.get("/calendar.ics?sessions=qualifying,race&season=2026")
             #expect(ics.status == 200)

@@ -50,7 +50,10 @@ extension HLSProxy {
         }
         let body = try await response.body.collect(upTo: limits.playlist, within: requestTimeout)
         do {
-            return (try PlaylistParser.parse(body.readableBytesView), response.url, body.readableBytes)
+            let parsed = try PlaylistParser.parse(body.readableBytesView)
+            let now = clock.now()
+            playlistAnswers.withLockedValue { $0[record.descriptor.id] = now }
+            return (parsed, response.url, body.readableBytes)
         } catch {
             throw ProxyFailure(status: 502, message: "upstream body is not a playlist: \(error)")
         }
@@ -98,7 +101,14 @@ extension HLSProxy {
         let request = UpstreamRequest(
             url: url, headers: record.descriptor.headers, allowPrivate: record.descriptor.allowPrivate, range: range,
             timeout: requestTimeout, allowHosts: record.descriptor.allowHosts)
-        return try await upstream.send(request)
+        do {
+            let response = try await upstream.send(request)
+            metrics.upstreamResponse(stream: record.descriptor.id, status: response.status)
+            return response
+        } catch {
+            metrics.upstreamResponse(stream: record.descriptor.id, status: nil)
+            throw error
+        }
     }
 
     static func appending(_ items: [URLQueryItem], to url: URL) -> URL {

@@ -4,8 +4,8 @@ import Foundation
 extension HLSProxy {
     /// A resource's reply: its type told (sniffed from the first bytes when the upstream hides it), cached
     /// by whoever is in front, and the 206 the player asked for when the upstream ignored its `Range`.
-    func relay(_ response: UpstreamResponse, kind: ResourceKind, ext: String, range: String?) async throws -> ProxyReply {
-        var body = response.body
+    func relay(_ response: UpstreamResponse, stream: String, kind: ResourceKind, ext: String, range: String?) async throws -> ProxyReply {
+        var body = response.body.counting(metrics.relayedBytes(stream: stream))
         var sniffed: String?
         let fromStart = range.map { $0.replacingOccurrences(of: " ", with: "").hasPrefix("bytes=0-") } ?? true
         if fromStart, kind != .key, kind != .data, !Self.tellsTheType(response.headers.value(for: "Content-Type")) {

@@ -55,7 +55,15 @@ extension HLSProxy {
     /// request if it takes longer); throws 503 when the deadline passes or the run did not find the stream.
     func holdForRefresh(_ id: String, reason: TokenRefresher.Reason, until deadline: ContinuousClock.Instant) async throws {
         let refresher = self.refresher
-        let found = try await withinHold(until: deadline) { await refresher.refresh(stream: id, reason: reason) }
+        let started = ContinuousClock.now
+        let found: Bool
+        do {
+            found = try await withinHold(until: deadline) { await refresher.refresh(stream: id, reason: reason) }
+        } catch {
+            metrics.held(stream: id, seconds: (ContinuousClock.now - started).seconds, saved: false)
+            throw error
+        }
+        metrics.held(stream: id, seconds: (ContinuousClock.now - started).seconds, saved: found)
         // The reason stays in the log and the API: an extractor's error text is no player's business.
         guard found else { throw ProxyFailure.unavailable("the stream's source could not refresh it (GET /api/streams/\(id) says why)") }
         await indexCache.invalidate(id)

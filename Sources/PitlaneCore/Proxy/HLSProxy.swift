@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 
 /// Serves a stream's playlists and resources under Pitlane's URL scheme (DESIGN.md): fetches the stream's
 /// *current* upstream, rewrites every URI, renews the stream's lease, and recovers from rejected tokens by
@@ -23,15 +24,19 @@ public final class HLSProxy: Sendable {
     /// URLs seen answering a `Range` with the whole body: later ranged requests for them fetch the whole
     /// resource under one cache key, and every range is sliced from it (not one full copy per range).
     let rangeIgnorers = BoundedSet(limit: 1024)
+    let metrics: PitlaneMetrics
+    /// When each stream's upstream last answered a playlist (for the playlist-age metric).
+    let playlistAnswers = NIOLockedValueBox([String: Date]())
 
     public init(
         catalog: StreamCatalog, refresher: TokenRefresher, upstream: any UpstreamClient, signer: HandleSigner, clock: any WallClock,
         requestTimeout: Duration = .seconds(15), segmentCacheBytes: Int = 64 * 1024 * 1024, segmentCacheLifetime: TimeInterval = 30,
-        limits: BodyLimits = BodyLimits(), logger: Logger = Logger(label: "pitlane.proxy")
+        limits: BodyLimits = BodyLimits(), metrics: PitlaneMetrics = .off, logger: Logger = Logger(label: "pitlane.proxy")
     ) {
-        self.playlists = PlaylistCache(clock: clock)
+        self.metrics = metrics
+        self.playlists = PlaylistCache(clock: clock, metrics: metrics)
         self.rendered = RenderedPlaylistCache(clock: clock)
-        self.segments = SegmentCache(clock: clock, byteLimit: segmentCacheBytes, lifetime: segmentCacheLifetime)
+        self.segments = SegmentCache(clock: clock, byteLimit: segmentCacheBytes, lifetime: segmentCacheLifetime, metrics: metrics)
         self.catalog = catalog
         self.refresher = refresher
         self.upstream = upstream
@@ -46,6 +51,12 @@ public final class HLSProxy: Sendable {
 
     /// The bytes the shared segment bodies hold right now (counted against `segment_cache_mb`).
     public var segmentBytesHeld: Int { segments.bytesHeld }
+
+    /// The segment cache's budget (`segment_cache_mb`).
+    public var segmentByteLimit: Int { segments.byteLimit }
+
+    /// When the upstream of a stream last answered one of its playlists, for every stream it has.
+    public var lastPlaylistAnswers: [String: Date] { playlistAnswers.withLockedValue { $0 } }
 
     // MARK: Routes
 
@@ -103,10 +114,10 @@ public final class HLSProxy: Sendable {
             handle = try signer.verify(token, stream: id)
         } catch .expired {
             // A player that paused for hours: the playlist it reloads carries fresh handles.
-            return .failure(ProxyFailure(status: 410, message: "expired handle: reload the playlist"))
+            return .failure(ProxyFailure(status: 410, message: "expired handle: reload the playlist", code: "expired_handle"))
         } catch {
             logger.notice("refused handle", metadata: ["stream": "\(id)", "reason": "\(error)"])
-            return .failure(ProxyFailure(status: 403, message: "invalid handle"))
+            return .failure(ProxyFailure(status: 403, message: "invalid handle", code: "invalid_handle"))
         }
         if handle.kind == .asset || handle.kind == .assetList { return await interstitial(handle) }
         do {
@@ -136,7 +147,7 @@ public final class HLSProxy: Sendable {
                     "stream": "\(id)", "variant": "\(handle.variant ?? "-")", "kind": "\(handle.kind)", "msn": "\(handle.msn ?? -1)",
                     "part": "\(handle.part ?? -1)", "status": "\(response.status)", "upstream": "\(url.map(URIResolver.redacted) ?? "-")",
                 ])
-            return try await relay(response, kind: handle.kind, ext: ext, range: range)
+            return try await relay(response, stream: id, kind: handle.kind, ext: ext, range: range)
         } catch {
             return failureReply(error, stream: id, what: "\(handle.kind) msn \(handle.msn ?? -1)")
         }

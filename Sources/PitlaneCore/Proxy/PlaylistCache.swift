@@ -11,10 +11,12 @@ final class PlaylistCache: Sendable {
     static let budget = 32 * 1024 * 1024
     private let flights: SingleFlight<String, Fetched>
 
-    init(clock: any WallClock, limit: Int = 512) {
+    init(clock: any WallClock, limit: Int = 512, metrics: PitlaneMetrics = .off) {
         var rules = SingleFlight<String, Fetched>.Rules.budget(bytes: Self.budget, entries: limit) { fetched in
             (try? fetched.get().bytes) ?? 0
         }
+        let (hit, miss) = metrics.sharedFetches(cache: "playlist")
+        rules.counted = { $0 ? hit.increment() : miss.increment() }
         rules.lifetime = { fetched in (try? fetched.get()).map { Self.lifetime(of: $0.playlist) } ?? 0 }
         flights = SingleFlight(clock: clock, rules: rules)
     }

@@ -10,20 +10,25 @@ public struct ProxyFailure: Error, Sendable, Equatable {
     /// The upstream's 401, 403 or 410 when it rejected the token: the proxy refreshes the stream and tries
     /// again; if it reaches the player, it is a 503 (the refresh may still save the next request).
     public var rejection: Int?
+    /// The error body's stable code (see `ErrorBody`).
+    public var code: String
 
-    public init(status: Int, message: String, retryAfter: Int? = nil, rejection: Int? = nil) {
+    public init(status: Int, message: String, retryAfter: Int? = nil, rejection: Int? = nil, code: String? = nil) {
         self.status = status
         self.message = message
         self.retryAfter = retryAfter
         self.rejection = rejection
+        self.code = code ?? ErrorBody.code(status: status)
     }
 
     static func rejected(_ status: Int) -> ProxyFailure {
-        ProxyFailure(status: 503, message: "the upstream rejected the stream's token (\(status))", retryAfter: 2, rejection: status)
+        ProxyFailure(
+            status: 503, message: "the upstream rejected the stream's token (\(status))", retryAfter: 2, rejection: status,
+            code: "token_rejected")
     }
 
     static func unknownStream(_ id: String) -> ProxyFailure {
-        ProxyFailure(status: 404, message: "no stream \(id)")
+        ProxyFailure(status: 404, message: "no stream \(id)", code: "no_stream")
     }
 
     static func unavailable(_ message: String) -> ProxyFailure {
@@ -32,17 +37,19 @@ public struct ProxyFailure: Error, Sendable, Equatable {
 
     static func from(_ error: any Error) -> ProxyFailure {
         switch error {
-        case UpstreamError.timeout, is TimeoutError: ProxyFailure(status: 504, message: "upstream timeout")
+        case UpstreamError.timeout, is TimeoutError: ProxyFailure(status: 504, message: "upstream timeout", code: "upstream_timeout")
         case UpstreamError.tooSlow(let allowed):
-            ProxyFailure(status: 504, message: "upstream timeout: the body did not arrive within \(allowed.components.seconds) s")
-        case let upstream as UpstreamError: ProxyFailure(status: 502, message: "upstream error: \(upstream)")
+            ProxyFailure(
+                status: 504, message: "upstream timeout: the body did not arrive within \(allowed.components.seconds) s",
+                code: "upstream_timeout")
+        case let upstream as UpstreamError: ProxyFailure(status: 502, message: "upstream error: \(upstream)", code: "upstream_error")
         case let failure as ProxyFailure: failure
-        default: ProxyFailure(status: 502, message: "upstream error: \(error)")
+        default: ProxyFailure(status: 502, message: "upstream error: \(error)", code: "upstream_error")
         }
     }
 
     static func upstreamStatus(_ status: Int) -> ProxyFailure {
-        ProxyFailure(status: 502, message: "upstream answered \(status)")
+        ProxyFailure(status: 502, message: "upstream answered \(status)", code: "upstream_error")
     }
 }
 

@@ -31,10 +31,11 @@ public struct ProxyReply: Sendable {
     }
 
     static func failure(_ failure: ProxyFailure) -> ProxyReply {
-        var headers = HeaderProfile(["Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"])
+        var headers = HeaderProfile(["Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"])
         if let retryAfter = failure.retryAfter {
             headers.headers.append(.init(name: "Retry-After", value: String(retryAfter)))
         }
-        return ProxyReply(status: failure.status, headers: headers, body: .text(failure.message + "\n"))
+        return ProxyReply(
+            status: failure.status, headers: headers, body: .text(ErrorBody(code: failure.code, message: failure.message).json))
     }
 }

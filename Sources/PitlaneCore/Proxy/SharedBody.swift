@@ -369,7 +369,7 @@ final class SegmentCache: Sendable {
     /// The largest body kept whole for later viewers: a quarter of the budget, at most 16 MiB.
     var keepLimit: Int { max(1024 * 1024, min(16 * 1024 * 1024, byteLimit / 4)) }
 
-    init(clock: any WallClock, byteLimit: Int = 64 * 1024 * 1024, lifetime: TimeInterval = 30) {
+    init(clock: any WallClock, byteLimit: Int = 64 * 1024 * 1024, lifetime: TimeInterval = 30, metrics: PitlaneMetrics = .off) {
         self.clock = clock
         self.byteLimit = byteLimit
         self.lifetime = lifetime
@@ -387,6 +387,8 @@ final class SegmentCache: Sendable {
         rules.overBudget = { _ in budget.current > byteLimit && budget.evictableBytes > 0 }
         rules.released = { loaded in (try? loaded.get())?.body.stopKeeping() }
         rules.cancelsAbandoned = true  // every viewer left before the response head: nobody will read it
+        let (hit, miss) = metrics.sharedFetches(cache: "segment")
+        rules.counted = { $0 ? hit.increment() : miss.increment() }
         flights = SingleFlight(clock: clock, rules: rules)
         // Bodies grow between requests: going over the budget evicts, even while no viewer asks.
         budget.whenOver { [weak self] in self?.evict() }

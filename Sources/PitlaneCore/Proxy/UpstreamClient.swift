@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import NIOCore
 
@@ -114,6 +115,16 @@ public struct UpstreamBody: AsyncSequence, Sendable {
     /// A body whose chunks come from `next` (bodies derived from another one: peeked, sliced).
     init(next: @escaping @Sendable () async throws -> ByteBuffer?) {
         makeIterator = { AsyncIterator(nextChunk: next) }
+    }
+
+    /// The same body, telling `counter` the size of every chunk as it passes (bytes relayed to players).
+    public func counting(_ counter: Counter) -> UpstreamBody {
+        let iterator = IteratorBox(makeAsyncIterator())
+        return UpstreamBody(next: {
+            let chunk = try await iterator.next()
+            if let chunk { counter.increment(by: chunk.readableBytes) }
+            return chunk
+        })
     }
 
     /// Reads the first chunk (to tell what the body is) and returns it with a body that still yields every

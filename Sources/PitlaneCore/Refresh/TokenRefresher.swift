@@ -36,8 +36,13 @@ public actor TokenRefresher {
     /// Per source: the durations of its last successful runs, so refreshes are planned for its pace.
     private var runTimes: [String: [TimeInterval]] = [:]
     private let liveRuns = LiveRuns()
+    private let metrics: PitlaneMetrics
 
-    public init(catalog: StreamCatalog, clock: any WallClock, policy: RefreshPolicy, logger: Logger = Logger(label: "pitlane.refresh")) {
+    public init(
+        catalog: StreamCatalog, clock: any WallClock, policy: RefreshPolicy, metrics: PitlaneMetrics = .off,
+        logger: Logger = Logger(label: "pitlane.refresh")
+    ) {
+        self.metrics = metrics
         self.catalog = catalog
         self.clock = clock
         self.policy = policy
@@ -58,6 +63,9 @@ public actor TokenRefresher {
     }
 
     public var sourceIDs: [String] { sourceOrder }
+
+    /// Per source, its failed runs since its last success.
+    public func failuresInRow() -> [String: Int] { sourceFailures }
 
     /// The sources whose run is under way.
     public func runningSources() -> [String] { runs.running.sorted() }
@@ -174,6 +182,11 @@ public actor TokenRefresher {
         let result = await Self.run(source, context: context, live: liveRuns)
         let now = clock.now()
         let duration = max(0, now.timeIntervalSince(started))
+        if case .failure = result {
+            metrics.sourceRun(source: source.id, seconds: duration, succeeded: false)
+        } else {
+            metrics.sourceRun(source: source.id, seconds: duration, succeeded: true)
+        }
         statuses[source.id]?.lastRun = started
         statuses[source.id]?.duration = duration
         let notes = context.notes.all
@@ -187,6 +200,7 @@ public actor TokenRefresher {
             notBefore[source.id] = now.addingTimeInterval(policy.retryDelay(after: failures))
             statuses[source.id]?.lastError = failure.message
             for record in existing {
+                if record.refresh.isActive(at: now) { metrics.refreshed(stream: record.descriptor.id, outcome: .failed) }
                 await catalog.update(record.descriptor.id) {
                     $0.refresh.lastError = failure.message
                     $0.refresh.failures += 1
@@ -238,6 +252,7 @@ public actor TokenRefresher {
                         $0.refresh.nextRefresh = now.addingTimeInterval(policy.retryDelay(after: $0.refresh.failures))
                     }
                     logger.warning("stream not found in its source's run", metadata: ["stream": "\(id)", "source": "\(source.id)"])
+                    metrics.refreshed(stream: id, outcome: .notFound)
                 } else {
                     await catalog.remove(id)
                 }
@@ -276,6 +291,7 @@ public actor TokenRefresher {
             } else {
                 logger.info("stream refreshed", metadata: metadata)
             }
+            if reason != .discovery { metrics.refreshed(stream: id, outcome: unchanged ? .unchanged : .refreshed) }
         }
         let claimed = Set(matches.values.map(\.index))
         let fresh = candidates.indices.filter { !claimed.contains($0) }.map { candidates[$0] }

@@ -4,11 +4,17 @@ import Foundation
 public enum ScheduleError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalid(String)
     case unavailable(String)
+    /// `schedule.refresh: false`.
+    case off
+    /// Pitlane's own politeness towards Jolpica (one a second, 60 an hour).
+    case rateLimited(String)
 
     public var description: String {
         switch self {
         case .invalid(let reason): "Jolpica's answer is not a season: \(reason)"
         case .unavailable(let reason): reason
+        case .off: "calendar refresh is turned off (schedule.refresh: false)"
+        case .rateLimited(let reason): "rate limited: \(reason)"
         }
     }
 }

@@ -85,15 +85,15 @@ public actor ScheduleService {
     }
 
     private func fetch(_ year: Int, now: Date) async -> Result<Season, ScheduleError> {
-        guard let client else { return .failure(.unavailable("calendar refresh is turned off (schedule.refresh: false)")) }
+        guard let client else { return .failure(.off) }
         // A request "in the future" means the clock was set back: forget it rather than wait for the
         // clock to catch up (which could be a year).
         requests.removeAll { now.timeIntervalSince($0) > 3600 || $0 > now }
         if let last = requests.last, now.timeIntervalSince(last) < Self.minimumSpacing {
-            return .failure(.unavailable("rate limited: wait a second between refreshes"))
+            return .failure(.rateLimited("wait a second between refreshes"))
         }
         guard requests.count < Self.hourlyBudget else {
-            return .failure(.unavailable("rate limited: \(Self.hourlyBudget) refreshes in the last hour"))
+            return .failure(.rateLimited("\(Self.hourlyBudget) refreshes in the last hour"))
         }
         requests.append(now)
         do {

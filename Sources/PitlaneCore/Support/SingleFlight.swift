@@ -24,6 +24,8 @@ final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         var released: @Sendable (Value) -> Void = { _ in }
         /// Whether a run every caller stopped waiting for is cancelled.
         var cancelsAbandoned = false
+        /// Told of every lookup: true when a kept result or a run under way answered it (metrics).
+        var counted: @Sendable (_ hit: Bool) -> Void = { _ in }
 
         /// Keeps at most `bytes` (by `cost`) and `entries` results.
         static func budget(bytes: Int, entries: Int, cost: @escaping @Sendable (Value) -> Int) -> Rules {
@@ -50,7 +52,7 @@ final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
 
     private enum Step {
         case kept(Value)
-        case flight(id: Int, Task<Value, Never>)
+        case flight(id: Int, Task<Value, Never>, joined: Bool)
     }
 
     private struct State {
@@ -89,7 +91,7 @@ final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             }
             if let flight = state.flights[key] {
                 state.flights[key]?.waiters += 1
-                return .flight(id: flight.id, flight.task)
+                return .flight(id: flight.id, flight.task, joined: true)
             }
             let id = state.counter
             let task = Task {
@@ -98,12 +100,14 @@ final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
                 return value
             }
             state.flights[key] = Flight(id: id, task: task, waiters: 1)
-            return .flight(id: id, task)
+            return .flight(id: id, task, joined: false)
         }
         switch step {
         case .kept(let value):
+            rules.counted(true)
             return value
-        case .flight(let id, let task):
+        case .flight(let id, let task, let joined):
+            rules.counted(joined)
             return await withTaskCancellationHandler {
                 await task.value
             } onCancel: {

@@ -7,7 +7,7 @@ import PitlaneCore
 
 /// Signing in and out, and what the web app shows of the account: `POST /api/login`, `POST /api/logout`,
 /// `GET /api/me`, `POST /api/me/playback-token`. With `auth.mode: none`, `/api/me` says so and the rest
-/// answer 404.
+/// answer 404 (`accounts_off`).
 struct AuthController: Sendable {
     typealias Context = PitlaneRequestContext
     let accounts: Accounts?
@@ -15,7 +15,6 @@ struct AuthController: Sendable {
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.get("me", use: me)
-        guard accounts != nil else { return }
         group.post("login", use: login)
         group.post("logout", use: logout)
         group.post("me/playback-token", use: resetPlaybackToken)
@@ -27,7 +26,7 @@ struct AuthController: Sendable {
     }
 
     @Sendable func login(_ request: Request, context: Context) async throws -> Response {
-        guard let accounts else { return JSONResponse.error("accounts are off (auth.mode: none)", status: .notFound) }
+        guard let accounts else { return Self.accountsOff }
         let body = try await request.body.collect(upTo: 16 * 1024)
         let isForm = request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true
         guard let credentials = isForm ? Self.form(body) : try? JSONDecoder().decode(Credentials.self, from: body) else {
@@ -38,7 +37,8 @@ struct AuthController: Sendable {
         case .success(let started): attempt = started
         case .failure(let wait):
             let seconds = Int(wait.seconds.rounded(.up))
-            var response = JSONResponse.error("too many sign-in attempts: try again in \(seconds) s", status: .tooManyRequests)
+            var response = JSONResponse.error(
+                "too many sign-in attempts: try again in \(seconds) s", status: .tooManyRequests, code: "sign_in_throttled")
             response.headers[.retryAfter] = "\(seconds)"
             return response
         }
@@ -49,7 +49,7 @@ struct AuthController: Sendable {
             ?? false
         guard verified else {
             throttle.failed(attempt)
-            return JSONResponse.error("wrong name or password", status: .unauthorized)
+            return JSONResponse.error("wrong name or password", status: .unauthorized, code: "wrong_credentials")
         }
         throttle.succeeded(attempt)
         let token = try accounts.startSession(for: credentials.name)
@@ -66,6 +66,7 @@ struct AuthController: Sendable {
     }
 
     @Sendable func logout(_ request: Request, context: Context) async throws -> Response {
+        guard accounts != nil else { return Self.accountsOff }
         if let token = AuthMiddleware.cookie(AuthMiddleware.cookieName, in: request) { accounts?.endSession(token) }
         var response = Response(status: .noContent)
         response.headers[.setCookie] = Self.sessionCookie("", maxAge: 0, secure: Self.isHTTPS(request))
@@ -89,7 +90,13 @@ struct AuthController: Sendable {
         return JSONResponse.encode(Me(auth: "password", name: name, playbackPrefix: prefix, playlistURL: prefix + "/playlist.m3u"))
     }
 
+    /// Signing in and out and playback tokens with `auth.mode: none`.
+    static var accountsOff: Response {
+        JSONResponse.error("accounts are off (auth.mode: none)", status: .notFound, code: "accounts_off")
+    }
+
     @Sendable func resetPlaybackToken(_ request: Request, context: Context) async throws -> Response {
+        guard accounts != nil else { return Self.accountsOff }
         guard let accounts, let name = context.user else { return AuthMiddleware.unauthorized("sign in first") }
         try accounts.resetPlaybackToken(name)
         return try await me(request, context: context)

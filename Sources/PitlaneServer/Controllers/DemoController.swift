@@ -19,7 +19,9 @@ struct DemoController<Context: RequestContext>: Sendable {
 
     @Sendable func master(_ request: Request, context: Context) async throws -> Response {
         let feedID = try context.parameters.require("feed")
-        guard let feed = DemoFeed.all.first(where: { $0.id == feedID }) else { return Self.text(.notFound, "no demo feed \(feedID)") }
+        guard let feed = DemoFeed.all.first(where: { $0.id == feedID }) else {
+            return JSONResponse.error("no demo feed \(feedID)", status: .notFound)
+        }
         if let denied = check(request, feed: feedID) { return denied }
         return Self.playlist(DemoTimeline.masterPlaylist(for: feed, query: Self.tokenQuery(request)))
     }
@@ -27,7 +29,9 @@ struct DemoController<Context: RequestContext>: Sendable {
     @Sendable func live(_ request: Request, context: Context) async throws -> Response {
         let feedID = try context.parameters.require("feed")
         let rendition = try context.parameters.require("rendition")
-        guard let files = media.segments(feed: feedID, rendition: rendition) else { return Self.text(.notFound, "no such demo rendition") }
+        guard let files = media.segments(feed: feedID, rendition: rendition) else {
+            return JSONResponse.error("no such demo rendition", status: .notFound)
+        }
         if let denied = check(request, feed: feedID) { return denied }
         let timeline = DemoTimeline(segmentCount: files.count)
         return Self.playlist(timeline.mediaPlaylist(at: clock.now(), query: Self.tokenQuery(request)))
@@ -39,7 +43,7 @@ struct DemoController<Context: RequestContext>: Sendable {
         let name = try context.parameters.require("segment")
         guard let files = media.segments(feed: feedID, rendition: rendition), name.hasSuffix(".ts"),
             let index = Int(name.dropLast(3)), files.indices.contains(index)
-        else { return Self.text(.notFound, "no such demo segment") }
+        else { return JSONResponse.error("no such demo segment", status: .notFound) }
         if let denied = check(request, feed: feedID) { return denied }
         return Response(
             status: .ok, headers: [.contentType: "video/mp2t", .cacheControl: "no-cache"],
@@ -51,8 +55,8 @@ struct DemoController<Context: RequestContext>: Sendable {
         let query = request.uri.queryParameters
         switch tokens.check(feed: feed, exp: query.get("exp"), sig: query.get("sig"), now: clock.now()) {
         case .valid: return nil
-        case .expired: return Self.text(.forbidden, "token expired")
-        case .invalid: return Self.text(.forbidden, "invalid token")
+        case .expired: return JSONResponse.error("token expired", status: .forbidden, code: "token_expired")
+        case .invalid: return JSONResponse.error("invalid token", status: .forbidden, code: "invalid_token")
         }
     }
 
@@ -67,11 +71,6 @@ struct DemoController<Context: RequestContext>: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
-    private static func text(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        Response(
-            status: status, headers: [.contentType: "text/plain; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: message + "\n")))
-    }
 }
 
 /// The demo's segment files, loaded once from the bundle (about 3.5 MB).

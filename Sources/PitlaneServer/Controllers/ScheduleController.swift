@@ -22,7 +22,8 @@ struct ScheduleController<Context: RequestContext>: Sendable {
         }
         guard let season = await schedule.season(year) else {
             return JSONResponse.error(
-                "no calendar for \(year) (known: \(await schedule.years.map(String.init).joined(separator: ", ")))", status: .notFound)
+                "no calendar for \(year) (known: \(await schedule.years.map(String.init).joined(separator: ", ")))", status: .notFound,
+                code: "no_season")
         }
         let (current, next, now) = await schedule.now()
         let body = ScheduleJSON(
@@ -39,10 +40,13 @@ struct ScheduleController<Context: RequestContext>: Sendable {
         }
         switch await schedule.refresh(year) {
         case .success(let season):
-            return JSONResponse.encode(RefreshJSON(refreshed: true, season: year, events: season.events.count, error: nil))
+            return JSONResponse.encode(RefreshJSON(refreshed: true, season: year, events: season.events.count))
+        case .failure(.off):
+            return JSONResponse.error(ScheduleError.off.description, status: .conflict, code: "refresh_off")
+        case .failure(.rateLimited(let reason)):
+            return JSONResponse.error(ScheduleError.rateLimited(reason).description, status: .tooManyRequests)
         case .failure(let error):
-            return JSONResponse.encode(
-                RefreshJSON(refreshed: false, season: year, events: nil, error: error.description), status: .badGateway)
+            return JSONResponse.error(error.description, status: .badGateway, code: "calendar_refresh_failed")
         }
     }
 
@@ -54,9 +58,8 @@ struct ScheduleController<Context: RequestContext>: Sendable {
             for name in list.split(separator: ",") {
                 guard let kind = SessionKind(rawValue: name.trimmingCharacters(in: .whitespaces)) ?? Self.alias(String(name)) else {
                     let known = SessionKind.allCases.map(\.rawValue).joined(separator: ", ")
-                    return Response(
-                        status: .badRequest, headers: [.contentType: "text/plain; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(string: "unknown session kind '\(name)' (known: \(known))\n")))
+                    return JSONResponse.error(
+                        "unknown session kind '\(name)' (known: \(known))", status: .badRequest, code: "unknown_session_kind")
                 }
                 chosen.insert(kind)
             }
@@ -64,7 +67,7 @@ struct ScheduleController<Context: RequestContext>: Sendable {
         }
         var seasons = await schedule.allSeasons()
         if let text = request.uri.queryParameters.get("season") {
-            guard let year = Int(text) else { return JSONResponse.error("season must be a year", status: .badRequest) }
+            guard let year = Self.year(text) else { return Self.badSeason(text) }
             seasons = seasons.filter { $0.season == year }
         }
         let (_, _, now) = await schedule.now()
@@ -88,10 +91,16 @@ struct ScheduleController<Context: RequestContext>: Sendable {
 
     private func requestedYear(_ request: Request) async -> Result<Int, ResponseError> {
         guard let text = request.uri.queryParameters.get("season") else { return .success(await schedule.currentYear()) }
-        guard let year = Int(text), (1950...2100).contains(year) else {
-            return .failure(ResponseError(JSONResponse.error("season must be a year like 2026, not '\(text)'", status: .badRequest)))
-        }
+        guard let year = Self.year(text) else { return .failure(ResponseError(Self.badSeason(text))) }
         return .success(year)
+    }
+
+    static func year(_ text: String) -> Int? {
+        Int(text).flatMap { (1950...2100).contains($0) ? $0 : nil }
+    }
+
+    static func badSeason(_ text: String) -> Response {
+        JSONResponse.error("season must be a year like 2026, not '\(text)'", status: .badRequest, code: "bad_season")
     }
 
     struct ResponseError: Error {

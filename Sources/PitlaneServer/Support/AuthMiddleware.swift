@@ -3,8 +3,8 @@ import HTTPTypes
 import Hummingbird
 import PitlaneCore
 
-/// With `auth.mode: password`, every request but the sign-in page, static assets, `/healthz` and the demo
-/// origin needs a credential, checked in this order:
+/// With `auth.mode: password`, every request but the sign-in page, static assets, `/healthz`,
+/// `/api/openapi.json` and the demo origin needs a credential, checked in this order:
 /// - a playback token as the path's prefix, `/t/{token}/hls/…` or `/t/{token}/playlist.m3u`: for players
 ///   that cannot keep a cookie. The playlists Pitlane serves use relative URIs, so every variant and
 ///   segment URL a player derives carries the prefix too, and a revoked token stops all of them;
@@ -48,11 +48,12 @@ struct AuthMiddleware: RouterMiddleware {
         return Self.unauthorized("sign in first (or send an API token)")
     }
 
-    /// What anyone may fetch: the sign-in page and its assets, the health check, the demo origin (Pitlane's
-    /// own upstream client fetches it without credentials).
+    /// What anyone may fetch: the sign-in page and its assets, the health check, the API's description (it
+    /// holds nothing of this server's), the demo origin (Pitlane's own upstream client fetches it without
+    /// credentials).
     static func isOpen(_ path: String) -> Bool {
         switch path {
-        case "/login", "/api/login", "/healthz", "/favicon.ico": true
+        case "/login", "/api/login", "/healthz", "/favicon.ico", "/api/openapi.json": true
         default: path.hasPrefix("/app/") || path.hasPrefix("/demo/")
         }
     }

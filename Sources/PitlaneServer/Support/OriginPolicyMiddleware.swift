@@ -26,7 +26,8 @@ struct OriginPolicyMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let authority = request.head.authority, !answersTo(authority) {
             return JSONResponse.error(
-                "this Pitlane does not answer to \(Self.host(of: authority)); add it to server.hostnames", status: .misdirectedRequest)
+                "this Pitlane does not answer to \(Self.host(of: authority)); add it to server.hostnames", status: .misdirectedRequest,
+                code: "unknown_host")
         }
         let changesState = ![.get, .head, .options].contains(request.method)
         if changesState, let site = request.headers[Self.fetchSite]?.lowercased(), site == "cross-site" || site == "same-site" {
@@ -100,6 +101,7 @@ struct OriginPolicyMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func refusal(_ origin: String) -> Response {
-        JSONResponse.error("cross-origin request from \(origin) refused (server.cors_origins allows an origin)", status: .forbidden)
+        JSONResponse.error(
+            "cross-origin request from \(origin) refused (server.cors_origins allows an origin)", status: .forbidden, code: "cross_origin")
     }
 }

@@ -40,7 +40,9 @@ enum JSONResponse {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func error(_ message: String, status: HTTPResponse.Status) -> Response {
-        encode(["error": message], status: status)
+    /// The API's one error shape (`ErrorBody`): `code` is stable for programs (by default the status's
+    /// name), `message` is for people.
+    static func error(_ message: String, status: HTTPResponse.Status, code: String? = nil) -> Response {
+        encode(ErrorBody(code: code ?? ErrorBody.code(status: status.code), message: message), status: status)
     }
 }

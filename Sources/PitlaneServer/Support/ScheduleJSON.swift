@@ -75,17 +75,9 @@ public struct ScheduleJSON: Encodable, Sendable {
     }
 }
 
-/// The answer of `POST /api/schedule/refresh`.
+/// The answer of a successful `POST /api/schedule/refresh` (a failure is the API's error shape).
 struct RefreshJSON: Encodable {
     var refreshed: Bool
     var season: Int
-    var events: Int?
-    var error: String?
-
-    enum Keys: String, CodingKey { case refreshed, season, events, error }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Keys.self)
-        try container.encodeEach([.refreshed: refreshed, .season: season, .events: events, .error: error])
-    }
+    var events: Int
 }

@@ -4,13 +4,13 @@ export async function api(path, options = {}) {
   const response = await fetch(path, { headers: { Accept: "application/json" }, ...options });
   const text = await response.text();
   let body = null;
-  try { body = text ? JSON.parse(text) : null; } catch { body = { error: text }; }
+  try { body = text ? JSON.parse(text) : null; } catch { body = { error: { code: "not_json", message: text } }; }
   if (response.status === 401 && !path.startsWith("/api/login")) {
     // Signed out (or the session expired): back to the sign-in page, then here again.
     location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
   }
   if (!response.ok) {
-    const error = new Error(body?.error || `${path} answered ${response.status}`);
+    const error = new Error(body?.error?.message || `${path} answered ${response.status}`);
     error.status = response.status;
     error.body = body;
     throw error;

@@ -35,7 +35,7 @@ form.addEventListener("submit", async (event) => {
       return;
     }
     const body = await response.json().catch(() => ({}));
-    message.textContent = body.error || `Sign-in failed (${response.status})`;
+    message.textContent = body.error?.message || `Sign-in failed (${response.status})`;
     form.password.select();
   } catch (error) {
     message.textContent = `Pitlane cannot be reached: ${error.message}`;

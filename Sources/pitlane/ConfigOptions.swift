@@ -30,21 +30,27 @@ struct ConfigOptions: ParsableArguments {
         return ShiftedClock(startingAt: start)
     }
 
+    /// The file given by `--config`, else `PITLANE_CONFIG`.
+    var configPath: String? {
+        config ?? ProcessInfo.processInfo.environment["PITLANE_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     func load() throws -> Configuration {
-        let path = config ?? ProcessInfo.processInfo.environment["PITLANE_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        let path = configPath
         do {
-            return try path.map { try ConfigLoader.load(file: $0) } ?? Configuration()
+            return try ConfigLoader.load(file: path, environment: ProcessInfo.processInfo.environment)
         } catch {
             throw Failure.usage("configuration error: \(error)")
         }
     }
 
-    /// Sets up logging to standard error at the chosen level.
+    /// Sets up logging to standard error at the chosen level, in `log_format` (text or json), redacted.
     func bootstrapLogging(_ configuration: Configuration, defaultLevel: Logger.Level? = nil) throws -> Logger {
         let name = logLevel ?? (defaultLevel?.rawValue ?? configuration.logLevel)
         guard let level = Logger.Level(rawValue: name) else { throw Failure.usage("unknown log level '\(name)'") }
+        let format = configuration.logFormat
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = PitlaneLogHandler(label: label, format: format)
             handler.logLevel = level
             return handler
         }

@@ -11,7 +11,9 @@ struct Pitlane: AsyncParsableCommand {
         commandName: "pitlane",
         abstract: "A self-hosted live-stream hub for Formula 1 weekends.",
         version: PitlaneVersion.string,
-        subcommands: [Serve.self, Sources.self, Streams.self, ScheduleCommand.self, UsersCommand.self, TokensCommand.self],
+        subcommands: [
+            Serve.self, Sources.self, Streams.self, ScheduleCommand.self, UsersCommand.self, TokensCommand.self, ConfigCommand.self,
+        ],
         defaultSubcommand: Serve.self
     )
 }

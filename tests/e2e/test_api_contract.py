@@ -27,7 +27,8 @@ def schemathesis(server, *extra):
     """schemathesis's CLI on the running server, fixed seed, every check; returns its output (asserts success)."""
     result = subprocess.run(
         [sys.executable, "-m", "schemathesis.cli", "run", server.url + "api/openapi.json", "--url", server.url.rstrip("/"),
-         "--checks", "all", "--max-examples", "40", "--seed", "14", "--workers", "2", "--no-color",
+         "--checks", "all", "--max-examples", "40", "--seed", "14", "--no-color",
+         "--workers", "1",  # CPython 3.11.7 fails ast.parse in two threads at once ("AST constructor recursion depth mismatch")
          "--exclude-path-regex", "^/t/",  # playback-token paths: covered in test_sharing with a real player
          *extra],
         capture_output=True, text=True, timeout=600,

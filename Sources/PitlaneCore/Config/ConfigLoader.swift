@@ -5,6 +5,19 @@ import Yams
 /// that names the key, so a typo never silently falls back to a default.
 public enum ConfigLoader {
     public static func load(file path: String) throws(ConfigError) -> Configuration {
+        try load(file: path, environment: [:])
+    }
+
+    /// The file (if any) with the environment's `PITLANE_SECTION_KEY` variables over it (see
+    /// `EnvironmentOverlay`). A problem in a variable names the variable; one in the file, the file.
+    public static func load(file path: String?, environment: [String: String]) throws(ConfigError) -> Configuration {
+        let entries = try EnvironmentOverlay.entries(environment)
+        do {
+            _ = try parse(node: EnvironmentOverlay.document(entries))
+        } catch {
+            throw EnvironmentOverlay.attributed(error, to: entries)
+        }
+        guard let path else { return try parse(node: EnvironmentOverlay.document(entries)) }
         let text: String
         guard FileManager.default.fileExists(atPath: path) else { throw ConfigError(file: path, key: "", message: "no such file") }
         do {
@@ -13,7 +26,9 @@ public enum ConfigLoader {
             throw ConfigError(file: path, key: "", message: "cannot read the file (\((error as NSError).localizedDescription))")
         }
         do {
-            return try parse(text)
+            let file = try compose(text) ?? Node([(Node, Node)]())
+            guard case .mapping = file, !entries.isEmpty else { return try parse(node: file) }
+            return try parse(node: EnvironmentOverlay.merge(entries, over: file))
         } catch var error {
             error.file = path
             throw error
@@ -21,16 +36,23 @@ public enum ConfigLoader {
     }
 
     public static func parse(_ text: String) throws(ConfigError) -> Configuration {
-        let node: Node?
+        guard let node = try compose(text) else { return Configuration() }
+        return try parse(node: node)
+    }
+
+    private static func compose(_ text: String) throws(ConfigError) -> Node? {
         do {
-            node = try Yams.compose(yaml: text)
+            return try Yams.compose(yaml: text)
         } catch {
             throw ConfigError(key: "", message: "not valid YAML: \(error)")
         }
+    }
+
+    static func parse(node: Node) throws(ConfigError) -> Configuration {
         var config = Configuration()
-        guard let node else { return config }
         let root = try Reader(node, path: "").mapping(allowed: [
-            "server", "secret", "log_level", "refresh", "upstream", "demo", "extraction", "schedule", "sources", "auth", "browser",
+            "server", "secret", "log_level", "log_format", "refresh", "upstream", "demo", "extraction", "schedule", "sources", "auth",
+            "browser",
         ])
         if let auth = try root.optional("auth")?.mapping(allowed: ["mode", "session_lifetime"]) {
             if let mode = try auth.optional("mode")?.oneOf(["none", "password"]) {
@@ -61,6 +83,9 @@ public enum ConfigLoader {
         config.secret = try root.optional("secret")?.string(minLength: 16)
         if let level = try root.optional("log_level")?.oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"]) {
             config.logLevel = level
+        }
+        if let format = try root.optional("log_format")?.oneOf(["text", "json"]) {
+            config.logFormat = Configuration.LogFormat(rawValue: format) ?? .text
         }
         if let refresh = try root.optional("refresh")?.mapping(allowed: ["interval", "lease", "min_spacing", "hold_timeout"]) {
             if let value = try refresh.optional("interval")?.seconds(min: 5, max: 86_400) { config.refresh.interval = value }

@@ -147,6 +147,9 @@ public struct Configuration: Sendable, Equatable {
     }
     public var secret: String?
     public var logLevel = "info"
+    /// `text`: one line per message for people; `json`: one JSON object per line for log collectors.
+    public enum LogFormat: String, Sendable, Equatable { case text, json }
+    public var logFormat: LogFormat = .text
     public var refresh = Refresh()
     public var upstream = Upstream()
     public var demo = Demo()

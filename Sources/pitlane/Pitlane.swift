@@ -13,6 +13,7 @@ struct Pitlane: AsyncParsableCommand {
         version: PitlaneVersion.string,
         subcommands: [
             Serve.self, Sources.self, Streams.self, ScheduleCommand.self, UsersCommand.self, TokensCommand.self, ConfigCommand.self,
+            HealthCommand.self,
         ],
         defaultSubcommand: Serve.self
     )

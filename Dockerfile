@@ -1,6 +1,7 @@
 # Pitlane in a container: a multi-stage build (Swift toolchain, then a slim Debian runtime).
 #   docker build -t pitlane .
-#   docker run -p 127.0.0.1:8080:8080 -v pitlane-data:/data pitlane
+#   docker run -d --name pitlane -p 8080:8080 -v pitlane-data:/data pitlane
+#   docker exec -it pitlane pitlane users add alice --data-dir /data
 # See contrib/compose.yaml for accounts and a configuration file. `scripts/check-image` proves on a machine
 # without a container engine what can be proven: this build's flags, and the image's layout run as a user.
 
@@ -28,9 +29,11 @@ RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends libsqli
 COPY --from=build /out/ /
 USER pitlane
 VOLUME /data
-# Listening on every interface is what a container needs; without accounts, Pitlane refuses that unless
-# told `auth.mode: none` explicitly (set PITLANE_AUTH_MODE=none only behind a port bound to loopback).
+# Listening on every interface is what a container needs, so accounts are on (Pitlane refuses to listen
+# beyond loopback without them unless told `auth.mode: none`: set PITLANE_AUTH_MODE=none only when the
+# published port is bound to loopback, `-p 127.0.0.1:8080:8080`).
 ENV PITLANE_SERVER_HOST=0.0.0.0 \
+    PITLANE_AUTH_MODE=password \
     PITLANE_SERVER_PORT=8080 \
     PITLANE_SERVER_DATA_DIR=/data \
     PITLANE_LOG_FORMAT=json

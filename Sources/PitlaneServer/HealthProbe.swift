@@ -7,11 +7,11 @@ import PitlaneCore
 /// monitors that have no HTTP client of their own (the image has no curl).
 public enum HealthProbe {
     /// The health URL of the server this configuration describes (a wildcard host is asked on loopback).
-    public static func url(for configuration: Configuration) -> URL {
+    public static func url(for configuration: Configuration) -> URL? {
         let host = configuration.server.host
         let reachable = ["0.0.0.0", "::", ""].contains(host) ? "127.0.0.1" : host
         let shown = reachable.contains(":") ? "[\(reachable)]" : reachable
-        return URL(string: "http://\(shown):\(configuration.server.port)/healthz")!
+        return URL(string: "http://\(shown):\(configuration.server.port)/healthz")
     }
 
     /// "ok 0.1.0" when the server answered 200 with `{"status":"ok"}`; otherwise why not.

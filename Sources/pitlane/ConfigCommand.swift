@@ -21,9 +21,9 @@ struct ConfigCommand: AsyncParsableCommand {
                 if case .refuse(let message) = settings.exposure { throw Failure.usage(message) }
                 return settings
             }
-            let variables = ProcessInfo.processInfo.environment.keys.filter { $0.hasPrefix("PITLANE_") && $0 != "PITLANE_CONFIG" }
+            let variables = ConfigLoader.configurationVariables(in: ProcessInfo.processInfo.environment)
             var origin = options.configPath.map { "# from \($0)" } ?? "# no configuration file"
-            if !variables.isEmpty { origin += ", with the environment's \(variables.sorted().joined(separator: ", "))" }
+            if !variables.isEmpty { origin += ", with the environment's \(variables.joined(separator: ", "))" }
             print(origin)
             if case .warn(let message) = settings.exposure { print("# warning: \(message)") }
             print(settings.effectiveYAML(), terminator: "")

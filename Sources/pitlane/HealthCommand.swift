@@ -22,6 +22,7 @@ struct HealthCommand: AsyncParsableCommand {
             }
             target = parsed
         }
+        guard let target else { throw Failure.exit("server.host '\(settings.server.host)' makes no URL: give --url", code: 2) }
         switch await HealthProbe.check(target) {
         case .success(let message): print(message)
         case .failure(let failure): throw Failure.exit(failure.message, code: 1)

@@ -63,6 +63,27 @@ struct LogHandlerTests {
         #expect(line.contains("Bearer …"))
     }
 
+    @Test(arguments: [
+        ("HTTPS://CDN.example.com/a.m3u8?token=SECRET", "CDN.example.com/a.m3u8?…"),
+        (
+            "DevTools listening on ws://127.0.0.1:9222/devtools/browser/SECRET-0123456789abcdef0123",
+            "ws://127.0.0.1:9222/devtools/browser/…"
+        ),
+        ("segment seg12.ts?token=SECRET failed", "seg12.ts?…"),
+        ("Authorization: Bearer\tSECRET", "Bearer\t…"),
+        ("Authorization: basic  SECRET", "basic  …"),
+        ("url=\"https://x.example/p?sig=SECRET\"", "url=\"https://x.example/p?…\""),
+    ])
+    func moreShapesOfSecrets(line: String, expected: String) {
+        let scrubbed = LogRedaction.scrub(line)
+        #expect(!scrubbed.contains("SECRET") && scrubbed.contains(expected), "\(scrubbed)")
+    }
+
+    @Test func aLongLineIsScrubbedInOnePass() {
+        let line = String(repeating: "Bearer x ", count: 20_000)
+        #expect(LogRedaction.scrub(line).contains("Bearer … Bearer …"))
+    }
+
     @Test func aLineWithoutSecretsIsUntouched() {
         #expect(LogRedaction.scrub("catalogue restored") == "catalogue restored")
         #expect(LogRedaction.scrub("url=http://127.0.0.1:8080/") == "url=http://127.0.0.1:8080/")

@@ -2,6 +2,7 @@
 contrib/nginx.conf says. 50 viewers of one live stream, polling its playlist each second and downloading
 every new segment for about 14 s while the demo origin's tokens expire every 6 s, cost Pitlane one request per
 segment URL and at most one per playlist a second, and every viewer gets every segment."""
+import json
 import re
 import shutil
 import socket
@@ -53,10 +54,21 @@ http {{
 
 @pytest.fixture
 def tier():
+    yield from run_tier("demo: {token_ttl: 6}\nschedule: {refresh: false}\nrefresh: {min_spacing: 0}\n")
+
+
+@pytest.fixture
+def locked_tier():
+    yield from run_tier("auth: {mode: password}\ndemo: {token_ttl: 6}\nschedule: {refresh: false}\n")
+
+
+def run_tier(config):
+    """A Pitlane with this configuration and nginx in front of it."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     assert Path(nginx).exists(), "nginx (Debian's nginx package) is not installed"
-    server = Pitlane("demo: {token_ttl: 6}\nschedule: {refresh: false}\nrefresh: {min_spacing: 0}\n", now="2026-11-25T12:00:00Z")
-    server.wait_for_stream("demo-world")
+    server = Pitlane(config, now="2026-11-25T12:00:00Z")
+    if "password" not in config:
+        server.wait_for_stream("demo-world")
     pitlane_port = int(server.url.rstrip("/").rsplit(":", 1)[1])
     prefix = Path(tempfile.mkdtemp(prefix="pitlane-nginx-"))
     port = free_port()
@@ -77,8 +89,8 @@ def tier():
         server.stop()
 
 
-def get(url):
-    with urllib.request.urlopen(url, timeout=20) as response:
+def get(url, headers=None):
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=20) as response:
         return response.status, response.read(), dict(response.headers)
 
 
@@ -90,7 +102,7 @@ def route_count(metrics: str, route: str) -> int:
 def test_fifty_viewers_behind_nginx_cost_one_request_per_segment(tier):
     server, front, prefix = tier
     _, master, headers = get(front + "hls/demo-world/master.m3u8")
-    assert headers.get("Cache-Control") == "max-age=1"
+    assert headers.get("Cache-Control") == "max-age=1, stale-while-revalidate=1"
     variant = next(line for line in master.decode().splitlines() if line.startswith("v/"))
     before = get(server.url + "metrics")[1].decode()
     refreshes_before = server.get_json("/api/streams/demo-world")["refresh"]["count"]
@@ -148,10 +160,10 @@ def test_fifty_viewers_behind_nginx_cost_one_request_per_segment(tier):
 def test_pitlane_never_lets_a_cache_keep_what_it_should_not(tier):
     server, front, _ = tier
     _, master, headers = get(front + "hls/demo-world/master.m3u8")
-    assert headers["Cache-Control"] == "max-age=1"
+    assert headers["Cache-Control"] == "max-age=1, stale-while-revalidate=1"
     variant = next(line for line in master.decode().splitlines() if line.startswith("v/"))
     _, media, headers = get(front + "hls/demo-world/" + variant)
-    assert headers["Cache-Control"] == "max-age=1"
+    assert headers["Cache-Control"] == "max-age=1, stale-while-revalidate=1"
     segment = next(line for line in media.decode().splitlines() if line.startswith("../s/"))
     _, _, headers = get(front + "hls/demo-world/s/" + segment[5:])
     assert headers["Cache-Control"] == "public, max-age=300, immutable"
@@ -161,3 +173,30 @@ def test_pitlane_never_lets_a_cache_keep_what_it_should_not(tier):
         except urllib.error.HTTPError as error:
             headers = dict(error.headers)
         assert headers.get("Cache-Control") == "no-store", f"{path}: {headers.get('Cache-Control')}"
+
+
+def test_with_accounts_nginx_never_hands_a_signed_in_answer_to_anyone_else(locked_tier):
+    from test_sharing import PASSWORD, cli
+    server, front, _ = locked_tier
+    data = str(server.dir / "data")
+    assert cli("users", "add", "alice", "--data-dir", data, "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    bearer = {"Authorization": "Bearer " + cli("tokens", "create", "--user", "alice", "cdn", "--data-dir", data).stdout.strip()}
+    deadline = time.monotonic() + 30
+    while "demo-world" not in [s["id"] for s in json.loads(get(server.url + "api/streams", bearer)[1])["streams"]]:
+        assert time.monotonic() < deadline, "demo-world never appeared"
+        time.sleep(0.2)
+    _, master, headers = get(front + "hls/demo-world/master.m3u8", bearer)
+    assert headers["Cache-Control"] == "private, max-age=1, stale-while-revalidate=1"
+    variant = next(line for line in master.decode().splitlines() if line.startswith("v/"))
+    _, media, headers = get(front + "hls/demo-world/" + variant, bearer)
+    segment = next(line for line in media.decode().splitlines() if line.startswith("../s/"))
+    _, _, headers = get(front + "hls/demo-world/s/" + segment[5:], bearer)
+    assert headers["Cache-Control"] == "private, max-age=300, immutable"
+    for path in ["hls/demo-world/master.m3u8", "hls/demo-world/" + variant, "hls/demo-world/s/" + segment[5:]]:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            get(front + path)
+        assert refused.value.code == 401, f"{path} came from nginx's cache without credentials"
+    # A playback link is cacheable: its token is in every URL, so nobody else's request matches.
+    token = cli("users", "token", "alice", "--data-dir", data).stdout.split()[0]
+    _, _, headers = get(front + f"t/{token}/hls/demo-world/master.m3u8")
+    assert headers["Cache-Control"] == "max-age=1, stale-while-revalidate=1"

@@ -64,7 +64,7 @@ sources:
         reader = threading.Thread(target=download)
         reader.start()
         time.sleep(0.6)  # the origin takes about 2 s to send it
-        stopped = time.monotonic()
+        stopped, stopped_at = time.monotonic(), time.time()
         server.process.send_signal(signal.SIGTERM)
         time.sleep(0.3)
         try:
@@ -85,10 +85,12 @@ sources:
     assert code == 0, logs
     assert seconds < 5 + 5, f"exited {seconds:.1f} s after SIGTERM"
     assert "catalogue saved" in logs
-    database = Path(server.dir) / "data" / "catalogue.sqlite"
-    with sqlite3.connect(database) as connection:
-        tables = [row[0] for row in connection.execute("select name from sqlite_master where type='table'")]
-    assert tables, "no catalogue on disk"
+    # Written after SIGTERM (the last cycle's save was long before), and it holds the stream.
+    files = list((Path(server.dir) / "data").glob("catalogue.sqlite*"))
+    assert max(file.stat().st_mtime for file in files) >= stopped_at, "the catalogue was not saved at shutdown"
+    with sqlite3.connect(Path(server.dir) / "data" / "catalogue.sqlite") as connection:
+        dump = "\n".join(connection.iterdump())
+    assert "f-sslow" in dump, "the saved catalogue does not hold the stream"
 
 
 def test_sigterm_during_an_endless_download_exits_0_after_the_grace():

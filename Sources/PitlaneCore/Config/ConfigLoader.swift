@@ -35,6 +35,11 @@ public enum ConfigLoader {
         }
     }
 
+    /// The environment variables that are configuration (what `load(file:environment:)` reads), sorted.
+    public static func configurationVariables(in environment: [String: String]) -> [String] {
+        ((try? EnvironmentOverlay.entries(environment)) ?? []).map(\.variable)
+    }
+
     public static func parse(_ text: String) throws(ConfigError) -> Configuration {
         guard let node = try compose(text) else { return Configuration() }
         return try parse(node: node)

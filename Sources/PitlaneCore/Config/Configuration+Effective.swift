@@ -93,7 +93,7 @@ extension Configuration {
         case "page": add("iframe_depth", "\(source.iframeDepth)")
         case "browser": add("wait", seconds(source.wait))
         case "json":
-            if let body = source.body { add("body", quoted(body)) }
+            if source.body != nil { add("body", "\"***\"   # may carry a key") }
             if let items = source.items { add("items", quoted(items)) }
             if let fields = source.fields {
                 let pairs = [("url", fields.url), ("title", fields.title), ("quality", fields.quality), ("key", fields.key)]
@@ -118,7 +118,8 @@ extension Configuration {
     static func masked(header name: String, _ value: String) -> String {
         let secretive = ["cookie", "authorization", "proxy-authorization", "x-api-key", "x-auth-token"]
         let lowered = name.lowercased()
-        return secretive.contains(lowered) || lowered.contains("token") || lowered.contains("secret") ? "***" : value
+        let hints = ["token", "secret", "key", "auth", "session", "password"]
+        return secretive.contains(lowered) || hints.contains(where: lowered.contains) ? "***" : value
     }
 
     static func shown(_ url: URL) -> String { quoted(URIResolver.redacted(url)) }

@@ -101,14 +101,17 @@ public actor ExtractionService {
         }
     }
 
-    /// Saves the catalogue; a failure is logged, never fatal.
-    public func persist() async {
-        guard let store else { return }
+    /// Saves the catalogue; a failure is logged, never fatal. Tells whether it was saved.
+    @discardableResult
+    public func persist() async -> Bool {
+        guard let store else { return false }
         let catalogue = StoredCatalogue(streams: await catalog.all(), sources: await refresher.allStatuses())
         do {
             try store.save(catalogue)
+            return true
         } catch {
             logger.warning("cannot save the catalogue", metadata: ["error": "\(error)"])
+            return false
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
     import Glibc
@@ -32,9 +33,28 @@ public struct PitlaneLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    /// Writes whole lines to standard error, one at a time (JSON lines must not interleave), ignoring
+    /// failures: a closed or full standard error must not take the server down with it.
     public static let standardError: @Sendable (String) -> Void = { line in
-        FileHandle.standardError.write(Data(line.utf8))
+        standardErrorLock.withLock {
+            var bytes = Array(line.utf8)
+            bytes.withUnsafeMutableBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written > 0 {
+                        offset += written
+                    } else if written < 0, errno == EINTR {
+                        continue
+                    } else {
+                        return
+                    }
+                }
+            }
+        }
     }
+
+    private static let standardErrorLock = NIOLock()
 
     public func log(event: LogEvent) {
         var merged = metadata

@@ -25,18 +25,41 @@ public struct PitlaneMetrics: Sendable {
         Counter(label: MetricName.refreshes, dimensions: [("stream", stream), ("outcome", outcome.rawValue)], factory: factory).increment()
     }
 
-    /// A player request held for a refresh, from the hold's start to its end, and whether it was saved.
-    public func held(stream: String, seconds: Double, saved: Bool) {
-        Timer(
-            label: MetricName.holdDuration, dimensions: [("stream", stream), ("outcome", saved ? "saved" : "timed_out")], factory: factory
-        )
-        .recordSeconds(seconds)
+    /// How a hold ended: the refresh found the stream, did not, or did not finish within the hold.
+    public enum HoldOutcome: String, Sendable, CaseIterable {
+        case saved, failed, timedOut = "timed_out"
+    }
+
+    /// A player request held for a refresh, from the hold's start to its end.
+    public func held(stream: String, seconds: Double, outcome: HoldOutcome) {
+        Timer(label: MetricName.holdDuration, dimensions: [("stream", stream), ("outcome", outcome.rawValue)], factory: factory)
+            .recordSeconds(seconds)
+    }
+
+    static let statusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx", "error"]
+
+    /// Removes every series of a stream that left the catalogue, so ids that come and go (a source whose
+    /// titles change) do not pile up series for ever.
+    public func forget(stream: String) {
+        for outcome in RefreshOutcome.allCases {
+            Counter(label: MetricName.refreshes, dimensions: [("stream", stream), ("outcome", outcome.rawValue)], factory: factory)
+                .destroy()
+        }
+        for outcome in HoldOutcome.allCases {
+            Timer(label: MetricName.holdDuration, dimensions: [("stream", stream), ("outcome", outcome.rawValue)], factory: factory)
+                .destroy()
+        }
+        for statusClass in Self.statusClasses {
+            Counter(label: MetricName.upstreamResponses, dimensions: [("stream", stream), ("class", statusClass)], factory: factory)
+                .destroy()
+        }
+        relayedBytes(stream: stream).destroy()
     }
 
     /// One answer of an upstream to the proxy, by status class; `nil` when no answer came (a connection
     /// error, a timeout, a refused address).
     public func upstreamResponse(stream: String, status: Int?) {
-        let statusClass = status.map { "\(min(5, max(1, $0 / 100)))xx" } ?? "error"
+        let statusClass = status.map { Self.statusClasses[min(4, max(0, $0 / 100 - 1))] } ?? "error"
         Counter(label: MetricName.upstreamResponses, dimensions: [("stream", stream), ("class", statusClass)], factory: factory)
             .increment()
     }

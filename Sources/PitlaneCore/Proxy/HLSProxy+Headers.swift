@@ -5,7 +5,7 @@ extension HLSProxy {
     /// A resource's reply: its type told (sniffed from the first bytes when the upstream hides it), cached
     /// by whoever is in front, and the 206 the player asked for when the upstream ignored its `Range`.
     func relay(_ response: UpstreamResponse, stream: String, kind: ResourceKind, ext: String, range: String?) async throws -> ProxyReply {
-        var body = response.body.counting(metrics.relayedBytes(stream: stream))
+        var body = response.body
         var sniffed: String?
         let fromStart = range.map { $0.replacingOccurrences(of: " ", with: "").hasPrefix("bytes=0-") } ?? true
         if fromStart, kind != .key, kind != .data, !Self.tellsTheType(response.headers.value(for: "Content-Type")) {
@@ -14,14 +14,15 @@ extension HLSProxy {
             sniffed = peeked.first.flatMap { MediaExtension.sniff($0.readableBytesView) }
         }
         var headers = passthroughHeaders(response.headers, ext: ext, sniffed: sniffed)
+        let relayed = metrics.relayedBytes(stream: stream)
         headers.headers.append(.init(name: "Cache-Control", value: "public, max-age=300, immutable"))
         if let (wanted, length) = ByteRange.ignored(range, by: response) {
             headers.headers.removeAll { ["content-length", "content-range"].contains($0.name.lowercased()) }
             headers.headers.append(.init(name: "Content-Range", value: "bytes \(wanted.first)-\(wanted.last)/\(length)"))
             headers.headers.append(.init(name: "Content-Length", value: String(wanted.count)))
-            return ProxyReply(status: 206, headers: headers, body: .stream(body.slice(wanted)))
+            return ProxyReply(status: 206, headers: headers, body: .stream(body.slice(wanted).counting(relayed)))
         }
-        return ProxyReply(status: response.status, headers: headers, body: .stream(body))
+        return ProxyReply(status: response.status, headers: headers, body: .stream(body.counting(relayed)))
     }
 
     /// Whether the upstream's Content-Type may be relayed: media, playlist and key types only (an allow

@@ -56,7 +56,8 @@ extension HLSProxy {
         let text = try AssetListRewriter(stream: record.descriptor.id, signer: signer).rewrite(
             Data(body.readableBytesView), baseURL: response.url)
         return ProxyReply(
-            status: 200, headers: HeaderProfile(["Content-Type": "application/json", "Cache-Control": "max-age=1"]), body: .text(text))
+            status: 200, headers: HeaderProfile(["Content-Type": "application/json", "Cache-Control": ProxyReply.playlistCacheControl]),
+            body: .text(text))
     }
 }
 

@@ -60,10 +60,10 @@ extension HLSProxy {
         do {
             found = try await withinHold(until: deadline) { await refresher.refresh(stream: id, reason: reason) }
         } catch {
-            metrics.held(stream: id, seconds: (ContinuousClock.now - started).seconds, saved: false)
+            metrics.held(stream: id, seconds: (ContinuousClock.now - started).seconds, outcome: .timedOut)
             throw error
         }
-        metrics.held(stream: id, seconds: (ContinuousClock.now - started).seconds, saved: found)
+        metrics.held(stream: id, seconds: (ContinuousClock.now - started).seconds, outcome: found ? .saved : .failed)
         // The reason stays in the log and the API: an extractor's error text is no player's business.
         guard found else { throw ProxyFailure.unavailable("the stream's source could not refresh it (GET /api/streams/\(id) says why)") }
         await indexCache.invalidate(id)

@@ -55,8 +55,14 @@ public final class HLSProxy: Sendable {
     /// The segment cache's budget (`segment_cache_mb`).
     public var segmentByteLimit: Int { segments.byteLimit }
 
-    /// When the upstream of a stream last answered one of its playlists, for every stream it has.
-    public var lastPlaylistAnswers: [String: Date] { playlistAnswers.withLockedValue { $0 } }
+    /// When the upstream of each stream of `streams` last answered one of its playlists; the others are
+    /// forgotten (they left the catalogue).
+    public func lastPlaylistAnswers(keeping streams: Set<String>) -> [String: Date] {
+        playlistAnswers.withLockedValue { answers in
+            answers = answers.filter { streams.contains($0.key) }
+            return answers
+        }
+    }
 
     // MARK: Routes
 

@@ -19,6 +19,11 @@ public struct ProxyReply: Sendable {
 
     public static let playlistContentType = MediaExtension.playlistType
 
+    /// A playlist may be kept a second, and served a second longer while a cache in front refetches it:
+    /// one request to Pitlane per second however many viewers poll, and never a frozen live edge (a cache
+    /// stops serving the old copy after that second even when the refetch failed).
+    public static let playlistCacheControl = "max-age=1, stale-while-revalidate=1"
+
     static func playlist(_ playlist: Playlist) -> ProxyReply {
         playlistText(playlist.serialized())
     }
@@ -26,7 +31,7 @@ public struct ProxyReply: Sendable {
     static func playlistText(_ text: String) -> ProxyReply {
         ProxyReply(
             status: 200,
-            headers: HeaderProfile(["Content-Type": playlistContentType, "Cache-Control": "max-age=1"]),
+            headers: HeaderProfile(["Content-Type": playlistContentType, "Cache-Control": playlistCacheControl]),
             body: .text(text))
     }
 

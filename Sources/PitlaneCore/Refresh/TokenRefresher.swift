@@ -200,7 +200,7 @@ public actor TokenRefresher {
             notBefore[source.id] = now.addingTimeInterval(policy.retryDelay(after: failures))
             statuses[source.id]?.lastError = failure.message
             for record in existing {
-                if record.refresh.isActive(at: now) { metrics.refreshed(stream: record.descriptor.id, outcome: .failed) }
+                if reason != .discovery { metrics.refreshed(stream: record.descriptor.id, outcome: .failed) }
                 await catalog.update(record.descriptor.id) {
                     $0.refresh.lastError = failure.message
                     $0.refresh.failures += 1

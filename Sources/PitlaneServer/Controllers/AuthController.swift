@@ -33,7 +33,7 @@ struct AuthController: Sendable {
             return JSONResponse.error("send {\"name\": …, \"password\": …}", status: .badRequest)
         }
         let attempt: LoginThrottle.Attempt
-        switch throttle.begin(Self.clientAddress(request, context: context)) {
+        switch throttle.begin(ClientAddress.of(request, peer: context.remoteAddress)) {
         case .success(let started): attempt = started
         case .failure(let wait):
             let seconds = Int(wait.seconds.rounded(.up))
@@ -109,18 +109,6 @@ struct AuthController: Sendable {
     /// Behind a TLS reverse proxy (which says so in X-Forwarded-Proto), the cookie is Secure.
     static func isHTTPS(_ request: Request) -> Bool {
         request.headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https" || request.head.scheme == "https"
-    }
-
-    /// The address the rate limit counts: the peer, or, when the peer is a reverse proxy on loopback, the
-    /// address it says it forwarded for (the last one, which it added itself).
-    static func clientAddress(_ request: Request, context: Context) -> String {
-        let peer = context.remoteAddress?.ipAddress ?? "unknown"
-        if AddressPolicy.isLoopback(peer), let forwarded = request.headers[HTTPField.Name("X-Forwarded-For")!],
-            let last = forwarded.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
-        {
-            return last
-        }
-        return peer
     }
 
     /// Only a path of this site: `next=` must not send a signed-in browser elsewhere. Browsers drop tabs and

@@ -3,7 +3,7 @@ import Hummingbird
 import PitlaneCore
 
 /// The proxy's routes (DESIGN.md "Proxy URL scheme"): players only ever see these URLs.
-struct HLSController<Context: RemoteAddressRequestContext>: Sendable {
+struct HLSController<Context: RemoteAddressRequestContext & UserRequestContext>: Sendable {
     let proxy: HLSProxy
     let viewers: ViewerLeases
 
@@ -15,22 +15,36 @@ struct HLSController<Context: RemoteAddressRequestContext>: Sendable {
 
     @Sendable func master(_ request: Request, context: Context) async throws -> Response {
         let stream = try context.parameters.require("stream")
-        watching(stream, request: request, context: context)
-        return await proxy.master(stream: stream).response
+        return watched(await proxy.master(stream: stream).response, stream: stream, request: request, context: context)
     }
 
     @Sendable func variant(_ request: Request, context: Context) async throws -> Response {
         let stream = try context.parameters.require("stream")
         let key = try context.parameters.require("key")
-        watching(stream, request: request, context: context)
         let directives = request.uri.queryParameters.map { URLQueryItem(name: String($0.key), value: String($0.value)) }
-        return await proxy.variant(stream: stream, key: key, directives: directives).response
+        let response = await proxy.variant(stream: stream, key: key, directives: directives).response
+        return watched(response, stream: stream, request: request, context: context)
     }
 
-    /// A playlist request renews the player's viewer lease (its address and user agent tell it apart).
-    func watching(_ stream: String, request: Request, context: Context) {
-        let address = context.remoteAddress?.ipAddress ?? "-"
-        viewers.touch(stream: stream, viewer: address + "|" + (request.headers[.userAgent] ?? ""))
+    /// A playlist that was served renews its player's viewer lease (the player's address, the one a proxy in
+    /// front forwarded for, and its user agent tell it apart).
+    func watched(_ response: Response, stream: String, request: Request, context: Context) -> Response {
+        if response.status == .ok {
+            let address = ClientAddress.of(request, peer: context.remoteAddress)
+            viewers.touch(stream: stream, viewer: address + "|" + String((request.headers[.userAgent] ?? "").prefix(200)))
+        }
+        return privately(response, request: request, context: context)
+    }
+
+    /// An answer to a signed-in browser or an API token (not a `/t/{token}/` path) is `private`: a cache in
+    /// front keys by URL alone and would hand it to anyone who asks for that URL without credentials.
+    func privately(_ response: Response, request: Request, context: Context) -> Response {
+        guard context.user != nil, !request.uri.path.hasPrefix("/t/"), let control = response.headers[.cacheControl],
+            !control.contains("no-store")
+        else { return response }
+        var response = response
+        response.headers[.cacheControl] = "private, " + control.replacingOccurrences(of: "public, ", with: "")
+        return response
     }
 
     @Sendable func resource(_ request: Request, context: Context) async throws -> Response {
@@ -41,6 +55,7 @@ struct HLSController<Context: RemoteAddressRequestContext>: Sendable {
         }
         let token = String(file[..<dot])
         let ext = String(file[file.index(after: dot)...]).lowercased()
-        return await proxy.resource(stream: stream, token: token, ext: ext, range: request.headers[.range]).response
+        let response = await proxy.resource(stream: stream, token: token, ext: ext, range: request.headers[.range]).response
+        return privately(response, request: request, context: context)
     }
 }

@@ -69,8 +69,7 @@ struct WebFiles: Sendable {
 
     func response(for path: String) -> Response {
         guard !path.contains(".."), let body = files[path] else {
-            return Response(
-                status: .notFound, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "not found\n")))
+            return JSONResponse.error("no such file of the web app", status: .notFound)
         }
         let ext = (path as NSString).pathExtension.lowercased()
         let cache = path.hasPrefix("vendor/") ? "public, max-age=86400" : "no-cache"

@@ -17,6 +17,8 @@ actor MetricsScrape {
     let viewers: ViewerLeases
     let clock: any WallClock
     private var live: [String: CoreMetrics.Gauge] = [:]
+    private var knownStreams: Set<String> = []
+    let metrics: PitlaneMetrics
 
     init(
         registry: PrometheusCollectorRegistry, factory: PrometheusMetricsFactory, catalog: StreamCatalog, refresher: TokenRefresher,
@@ -29,6 +31,7 @@ actor MetricsScrape {
         self.proxy = proxy
         self.viewers = viewers
         self.clock = clock
+        self.metrics = PitlaneMetrics(factory: factory)
     }
 
     func render() async -> String {
@@ -36,7 +39,10 @@ actor MetricsScrape {
         var values: [(name: String, labels: [(String, String)], value: Double)] = []
         let records = await catalog.all()
         let watching = viewers.counts()
-        let answers = proxy.lastPlaylistAnswers
+        let ids = Set(records.map(\.descriptor.id))
+        let answers = proxy.lastPlaylistAnswers(keeping: ids)
+        for gone in knownStreams.subtracting(ids) { metrics.forget(stream: gone) }
+        knownStreams = ids
         for record in records {
             let id = record.descriptor.id
             let labels = [("stream", id)]

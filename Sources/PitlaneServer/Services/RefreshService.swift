@@ -47,8 +47,7 @@ struct ExtractionLoop: Service {
                 break
             }
         }
-        await extraction.persist()
-        logger.info("catalogue saved for the next start")
+        if await extraction.persist() { logger.info("catalogue saved for the next start") }
     }
 }
 

@@ -36,7 +36,8 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
             return response
         }
         let allowed = routes.methods(for: request.uri.path)
-        guard allowed.isEmpty else {
+        // A route of this method answered 404 itself (a handler's own "not here"): not a method problem.
+        guard allowed.isEmpty || allowed.contains(request.method.rawValue) else {
             var response = JSONResponse.error(
                 "\(request.uri.path) takes \(allowed.joined(separator: ", ")), not \(request.method)", status: .methodNotAllowed)
             response.headers[.allow] = allowed.joined(separator: ", ")

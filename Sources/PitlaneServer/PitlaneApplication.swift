@@ -178,6 +178,7 @@ public struct PitlaneApplication: Sendable {
         }
         StreamsController<Context>(catalog: catalog, refresher: refresher, clock: clock).addRoutes(to: router.group("api"))
         SourcesController<Context>(refresher: refresher, extraction: extraction).addRoutes(to: router.group("api"))
+        FeedsController<Context>(catalog: catalog, clock: clock).addRoutes(to: router.group("api"))
         ScheduleController<Context>(schedule: schedule).addRoutes(to: router)
         if let demoMedia {
             DemoController<Context>(media: demoMedia, tokens: demoTokens, clock: clock)

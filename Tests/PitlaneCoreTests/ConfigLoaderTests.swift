@@ -31,7 +31,7 @@ struct ConfigLoaderTests {
                 timeout: 15
                 headers: {Referer: "https://tv.example.com/", User-Agent: "Mozilla/5.0"}
                 streams:
-                  - {url: "https://cdn.example.com/a.m3u8?t=1", title: Race, quality: 1080p, key: race}
+                  - {url: "https://cdn.example.com/a.m3u8?t=1", title: Race, quality: 1080p, key: race, feed: World feed}
             """)
         #expect(config.server.host == "0.0.0.0" && config.server.port == 9000 && config.server.dataDir == "/var/lib/pitlane")
         #expect(config.server.corsOrigins == ["https://tv.example.com", "http://localhost:3000", "http://[::1]:8080"])
@@ -50,7 +50,7 @@ struct ConfigLoaderTests {
         let source = try #require(config.sources.first)
         #expect(source.id == "my-tv" && source.kind == "static" && source.allowPrivate && source.timeout == 15)
         #expect(source.headers.value(for: "referer") == "https://tv.example.com/")
-        #expect(source.streams.first?.key == "race")
+        #expect(source.streams.first?.key == "race" && source.streams.first?.feed == "World feed")
     }
 
     @Test(arguments: [
@@ -128,7 +128,7 @@ struct ConfigLoaderTests {
                 url: https://api.example.com/events
                 body: '{"live": true}'
                 items: data.events[*].streams[*]
-                fields: {url: hls, title: name, quality: quality, key: id}
+                fields: {url: hls, title: name, quality: quality, key: id, feed: picture}
               - {id: list, kind: m3u, url: "https://lists.example.com/f1.m3u", enabled: false}
             """)
         let page = config.sources[0]
@@ -136,7 +136,7 @@ struct ConfigLoaderTests {
         #expect(page.pattern == #"https?://[^"]+/playlist\.php\?id=\d+"#)
         let api = config.sources[1]
         #expect(api.items == "data.events[*].streams[*]" && api.body == #"{"live": true}"#)
-        #expect(api.fields == Configuration.JSONFields(url: "hls", title: "name", quality: "quality", key: "id"))
+        #expect(api.fields == Configuration.JSONFields(url: "hls", title: "name", quality: "quality", key: "id", feed: "picture"))
         #expect(config.sources[2].kind == "m3u" && !config.sources[2].enabled)
         for source in config.sources { _ = try ExtractorRegistry.builtIn.makeSource(source) }
     }

@@ -115,13 +115,16 @@ struct ExtractorTests {
     @Test func jsonMapsNestedEntriesWithAPostBody() async throws {
         let extractor = JSONExtractor(
             url: URL(string: Self.site + "/api/events")!, body: #"{"live":true}"#, items: try JSONPath("data.events[*].streams[*]"),
-            fields: .init(url: try JSONPath("hls"), title: try JSONPath("label"), quality: try JSONPath("q"), key: try JSONPath("id")))
+            fields: .init(
+                url: try JSONPath("hls"), title: try JSONPath("label"), quality: try JSONPath("q"), key: try JSONPath("id"),
+                feed: try JSONPath("label")))
         let candidates = try await extractor.extract(context(Self.web()))
         #expect(
             candidates.map(\.url.absoluteString) == ["https://cdn.example.com/race.m3u8?t=1", "https://site.example.com/relative/pit.m3u8"])
         #expect(candidates.map(\.title) == ["Race", "Pit lane"])
         #expect(candidates.map(\.quality) == ["1080p", "720p"])
         #expect(candidates.map(\.key) == ["11", "12"])
+        #expect(candidates.map(\.feed) == ["Race", "Pit lane"])
     }
 
     @Test func jsonThatIsNotJSONIsAClearError() async throws {

@@ -209,11 +209,12 @@ public enum ConfigLoader {
         switch kind {
         case "static":
             for item in try map.required("streams").sequence() {
-                let stream = try item.mapping(allowed: ["url", "title", "quality", "key"])
+                let stream = try item.mapping(allowed: ["url", "title", "quality", "key", "feed"])
                 source.streams.append(
                     Configuration.StaticStream(
                         url: try stream.required("url").httpURL(), title: try stream.required("title").string(),
-                        quality: try stream.optional("quality")?.string(), key: try stream.optional("key")?.string()))
+                        quality: try stream.optional("quality")?.string(), key: try stream.optional("key")?.string(),
+                        feed: try stream.optional("feed")?.string()))
             }
             if source.streams.isEmpty {
                 throw ConfigError(key: map.path + ".streams", message: "a static source needs at least one stream")
@@ -236,10 +237,11 @@ public enum ConfigLoader {
             source.body = try map.optional("body")?.string()
             let items = try map.required("items")
             source.items = try items.jsonPath()
-            let fields = try map.required("fields").mapping(allowed: ["url", "title", "quality", "key"])
+            let fields = try map.required("fields").mapping(allowed: ["url", "title", "quality", "key", "feed"])
             source.fields = Configuration.JSONFields(
                 url: try fields.required("url").jsonPath(), title: try fields.optional("title")?.jsonPath(),
-                quality: try fields.optional("quality")?.jsonPath(), key: try fields.optional("key")?.jsonPath())
+                quality: try fields.optional("quality")?.jsonPath(), key: try fields.optional("key")?.jsonPath(),
+                feed: try fields.optional("feed")?.jsonPath())
         default:
             source.url = try map.required("url").httpURL()
         }

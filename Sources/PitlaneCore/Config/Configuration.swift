@@ -67,6 +67,8 @@ public struct Configuration: Sendable, Equatable {
         public var title: String
         public var quality: String?
         public var key: String?
+        /// The feed this stream carries (see "Feeds" in README).
+        public var feed: String?
     }
 
     /// `browser:`: the headless Chromium behind `browser` sources. Nothing starts it unless one is configured.
@@ -90,8 +92,10 @@ public struct Configuration: Sendable, Equatable {
         public var title: String?
         public var quality: String?
         public var key: String?
+        public var feed: String?
 
-        public init(url: String, title: String? = nil, quality: String? = nil, key: String? = nil) {
+        public init(url: String, title: String? = nil, quality: String? = nil, key: String? = nil, feed: String? = nil) {
+            self.feed = feed
             self.url = url
             self.title = title
             self.quality = quality

@@ -10,10 +10,14 @@ public struct Candidate: Sendable, Equatable {
     public var headers: HeaderProfile
     /// When the extractor knows the token's expiry better than the URL reveals it.
     public var expiresAt: Date?
+    /// The feed (one picture, carried by several streams) the configuration says this stream carries.
+    public var feed: String?
 
     public init(
-        url: URL, title: String, quality: String? = nil, key: String? = nil, headers: HeaderProfile = .init(), expiresAt: Date? = nil
+        url: URL, title: String, quality: String? = nil, key: String? = nil, headers: HeaderProfile = .init(), expiresAt: Date? = nil,
+        feed: String? = nil
     ) {
+        self.feed = feed
         self.url = url
         self.title = title
         self.quality = quality
@@ -30,6 +34,7 @@ public struct Candidate: Sendable, Equatable {
         copy.title = Self.oneLine(title).map { $0.isEmpty ? "Stream" : $0 } ?? "Stream"
         copy.quality = quality.flatMap(Self.oneLine).flatMap { $0.isEmpty ? nil : $0 }
         copy.key = key.flatMap(Self.oneLine).flatMap { $0.isEmpty ? nil : $0 }
+        copy.feed = feed.flatMap(Self.oneLine).flatMap { $0.isEmpty ? nil : $0 }
         copy.headers = headers.valid()
         return copy
     }

@@ -34,7 +34,8 @@ public struct ExtractorRegistry: Sendable {
     public static let builtIn: ExtractorRegistry = {
         var registry = ExtractorRegistry()
         registry.register(kind: "static") { config in
-            StaticExtractor(candidates: config.streams.map { Candidate(url: $0.url, title: $0.title, quality: $0.quality, key: $0.key) })
+            StaticExtractor(
+                candidates: config.streams.map { Candidate(url: $0.url, title: $0.title, quality: $0.quality, key: $0.key, feed: $0.feed) })
         }
         registry.register(kind: "page") { config in
             PageExtractor(
@@ -49,7 +50,7 @@ public struct ExtractorRegistry: Sendable {
                 fields: .init(
                     url: try JSONPath(fields.url), title: try fields.title.map { try JSONPath($0) },
                     quality: try fields.quality.map { try JSONPath($0) },
-                    key: try fields.key.map { try JSONPath($0) }),
+                    key: try fields.key.map { try JSONPath($0) }, feed: try fields.feed.map { try JSONPath($0) }),
                 title: config.title)
         }
         registry.register(kind: "m3u") { config in

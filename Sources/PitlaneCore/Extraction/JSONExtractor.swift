@@ -8,8 +8,10 @@ public struct JSONExtractor: Extractor {
         public var title: JSONPath?
         public var quality: JSONPath?
         public var key: JSONPath?
+        public var feed: JSONPath?
 
-        public init(url: JSONPath, title: JSONPath? = nil, quality: JSONPath? = nil, key: JSONPath? = nil) {
+        public init(url: JSONPath, title: JSONPath? = nil, quality: JSONPath? = nil, key: JSONPath? = nil, feed: JSONPath? = nil) {
+            self.feed = feed
             self.url = url
             self.title = title
             self.quality = quality
@@ -48,7 +50,7 @@ public struct JSONExtractor: Extractor {
             candidates.append(
                 Candidate(
                     url: streamURL, title: name, quality: fields.quality.flatMap { $0.string(in: entry) },
-                    key: fields.key.flatMap { $0.string(in: entry) }))
+                    key: fields.key.flatMap { $0.string(in: entry) }, feed: fields.feed.flatMap { $0.string(in: entry) }))
         }
         return candidates
     }

@@ -51,6 +51,7 @@ public actor StreamCatalog {
                 headers: source.headers.winning(over: candidate.headers), allowPrivate: source.allowPrivate,
                 allowHosts: source.allowHosts)
             descriptor.discoveredHeaders = candidate.headers
+            descriptor.feed = candidate.feed
             var state = RefreshState()
             state.lastRefreshed = now
             state.issuedAt = now

@@ -16,6 +16,8 @@ public struct StreamDescriptor: Sendable, Equatable, Codable {
     /// the configuration's headers are merged over these again, so a header removed from the
     /// configuration is gone too. Nil in catalogues saved before it was kept.
     public var discoveredHeaders: HeaderProfile?
+    /// The feed its source's configuration puts it in (`feed:`); nil to be grouped by title and quality.
+    public var feed: String?
 
     public init(
         id: String, source: String, title: String, quality: String? = nil, key: String? = nil, upstream: URL,

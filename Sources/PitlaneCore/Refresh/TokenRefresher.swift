@@ -266,6 +266,7 @@ public actor TokenRefresher {
             await catalog.update(id) {
                 $0.descriptor.headers = source.headers.winning(over: candidate.headers)
                 $0.descriptor.discoveredHeaders = candidate.headers
+                $0.descriptor.feed = candidate.feed
                 $0.refresh.failures = 0
                 $0.refresh.lastError = nil
                 $0.refresh.expiresAt = expiresAt

@@ -8,18 +8,13 @@ import PitlaneCore
 public enum HealthProbe {
     /// The health URL of the server this configuration describes (a wildcard host is asked on loopback).
     public static func url(for configuration: Configuration) -> URL? {
-        let host = configuration.server.host
-        let reachable = ["0.0.0.0", "::", ""].contains(host) ? "127.0.0.1" : host
-        let shown = reachable.contains(":") ? "[\(reachable)]" : reachable
-        return URL(string: "http://\(shown):\(configuration.server.port)/healthz")
+        ServerAddress.local(host: configuration.server.host, port: configuration.server.port, path: "/healthz")
     }
 
     /// "ok 0.1.0" when the server answered 200 with `{"status":"ok"}`; otherwise why not.
     public static func check(_ url: URL, timeout: Duration = .seconds(5)) async -> Result<String, HealthFailure> {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        defer { _ = client.shutdown() }
         do {
-            let response = try await client.execute(HTTPClientRequest(url: url.absoluteString), timeout: .init(timeout))
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url.absoluteString), timeout: .init(timeout))
             let body = try await response.body.collect(upTo: 64 * 1024)
             guard response.status == .ok else { return .failure(HealthFailure(message: "\(url) answered \(response.status.code)")) }
             let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]

@@ -27,7 +27,6 @@ public struct PitlaneApplication: Sendable {
     public let accounts: Accounts?
     /// Where every metric lands; `/metrics` writes it out.
     public let metricsRegistry = PrometheusCollectorRegistry()
-    let metricsFactory: PrometheusMetricsFactory
     let metrics: PitlaneMetrics
     let viewers: ViewerLeases
     /// The real time for sessions and the sign-in rate limit, also when `--now` shifts the rest: a
@@ -48,8 +47,7 @@ public struct PitlaneApplication: Sendable {
         self.logger = logger
         self.dataDir = URL(fileURLWithPath: configuration.server.dataDir ?? Self.defaultDataDir())
         self.catalog = StreamCatalog()
-        self.metricsFactory = Self.metricsFactory(metricsRegistry)
-        self.metrics = PitlaneMetrics(factory: metricsFactory)
+        self.metrics = PitlaneMetrics(factory: Self.metricsFactory(metricsRegistry))
         self.viewers = ViewerLeases(clock: clock, lease: configuration.refresh.lease)
         self.refresher = TokenRefresher(
             catalog: catalog, clock: clock, policy: configuration.refreshPolicy, metrics: metrics, logger: logger)
@@ -151,7 +149,7 @@ public struct PitlaneApplication: Sendable {
             segmentCacheLifetime: configuration.upstream.segmentCacheLifetime, limits: configuration.upstream.limits, metrics: metrics,
             logger: logger)
         let router = Router(context: PitlaneRequestContext.self)
-        router.add(middleware: RequestMetricsMiddleware(factory: metricsFactory))
+        router.add(middleware: RequestMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: SecurityHeadersMiddleware(routes: routeTable))
         router.add(
             middleware: OriginPolicyMiddleware(
@@ -162,7 +160,7 @@ public struct PitlaneApplication: Sendable {
         OpenAPIController<Context>(logger: logger).addRoutes(to: router)
         MetricsController<Context>(
             scrape: MetricsScrape(
-                registry: metricsRegistry, factory: metricsFactory, catalog: catalog, refresher: refresher, proxy: proxy,
+                registry: metricsRegistry, metrics: metrics, catalog: catalog, refresher: refresher, proxy: proxy,
                 viewers: viewers, clock: clock)
         ).addRoutes(to: router)
         WebController<Context>(files: WebFiles.bundled(logger: logger)).addRoutes(to: router)
@@ -206,9 +204,7 @@ public struct PitlaneApplication: Sendable {
             ],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.server.port
-                let reachable = (host == "0.0.0.0" || host == "::" || host.isEmpty) ? "127.0.0.1" : host
-                let shown = reachable.contains(":") ? "[\(reachable)]" : reachable
-                let url = URL(string: "http://\(shown):\(port)/")!
+                let url = ServerAddress.local(host: host, port: port) ?? URL(string: "http://127.0.0.1:\(port)/")!
                 address.set(url)
                 logger.info("Pitlane is listening", metadata: ["url": "\(url.absoluteString)"])
             },

@@ -349,9 +349,7 @@ struct Reader {
         return seconds
     }
 
-    static func shown(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
-    }
+    static func shown(_ seconds: Double) -> String { Configuration.number(seconds) }
 
     func bool() throws(ConfigError) -> Bool {
         guard case .scalar(let scalar) = node else { throw fail("must be true or false") }

@@ -182,11 +182,7 @@ public actor TokenRefresher {
         let result = await Self.run(source, context: context, live: liveRuns)
         let now = clock.now()
         let duration = max(0, now.timeIntervalSince(started))
-        if case .failure = result {
-            metrics.sourceRun(source: source.id, seconds: duration, succeeded: false)
-        } else {
-            metrics.sourceRun(source: source.id, seconds: duration, succeeded: true)
-        }
+
         statuses[source.id]?.lastRun = started
         statuses[source.id]?.duration = duration
         let notes = context.notes.all
@@ -195,6 +191,7 @@ public actor TokenRefresher {
         let outcome: RunOutcome
         switch result {
         case .failure(let failure):
+            metrics.sourceRun(source: source.id, seconds: duration, succeeded: false)
             let failures = sourceFailures[source.id, default: 0] + 1
             sourceFailures[source.id] = failures
             notBefore[source.id] = now.addingTimeInterval(policy.retryDelay(after: failures))
@@ -214,6 +211,7 @@ public actor TokenRefresher {
                 ])
             outcome = RunOutcome(failure: failure)
         case .success(let candidates):
+            metrics.sourceRun(source: source.id, seconds: duration, succeeded: true)
             sourceFailures[source.id] = 0
             notBefore[source.id] = now.addingTimeInterval(policy.minSpacing)
             runTimes[source.id] = (runTimes[source.id, default: []] + [duration]).suffix(5)

@@ -10,7 +10,7 @@ import Prometheus
 /// and remove the same gauges.
 actor MetricsScrape {
     let registry: PrometheusCollectorRegistry
-    let factory: PrometheusMetricsFactory
+    let metrics: PitlaneMetrics
     let catalog: StreamCatalog
     let refresher: TokenRefresher
     let proxy: HLSProxy
@@ -18,20 +18,18 @@ actor MetricsScrape {
     let clock: any WallClock
     private var live: [String: CoreMetrics.Gauge] = [:]
     private var knownStreams: Set<String> = []
-    let metrics: PitlaneMetrics
 
     init(
-        registry: PrometheusCollectorRegistry, factory: PrometheusMetricsFactory, catalog: StreamCatalog, refresher: TokenRefresher,
+        registry: PrometheusCollectorRegistry, metrics: PitlaneMetrics, catalog: StreamCatalog, refresher: TokenRefresher,
         proxy: HLSProxy, viewers: ViewerLeases, clock: any WallClock
     ) {
         self.registry = registry
-        self.factory = factory
+        self.metrics = metrics
         self.catalog = catalog
         self.refresher = refresher
         self.proxy = proxy
         self.viewers = viewers
         self.clock = clock
-        self.metrics = PitlaneMetrics(factory: factory)
     }
 
     func render() async -> String {
@@ -69,7 +67,7 @@ actor MetricsScrape {
         var next: [String: CoreMetrics.Gauge] = [:]
         for (name, labels, value) in values {
             let key = name + "|" + labels.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
-            let gauge = live[key] ?? CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory)
+            let gauge = live[key] ?? CoreMetrics.Gauge(label: name, dimensions: labels, factory: metrics.factory)
             gauge.record(value)
             next[key] = gauge
         }

@@ -11,7 +11,7 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
         let response = try await next(request, context)
-        let route = context.endpointPath.map(Self.route) ?? "unmatched"
+        let route = context.endpointPath.map(RouteTable.pattern) ?? "unmatched"
         Timer(
             label: MetricName.httpRequestDuration,
             dimensions: [("route", route), ("method", request.method.rawValue), ("status", String(response.status.code))],
@@ -20,10 +20,4 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         return response
     }
 
-    /// `/hls/{stream}/master.m3u8` from Hummingbird's `/hls/:stream/master.m3u8`.
-    static func route(_ path: String) -> String {
-        path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
-            segment.hasPrefix(":") ? "{\(segment.dropFirst())}" : String(segment)
-        }.joined(separator: "/")
-    }
 }

@@ -122,4 +122,12 @@ public final class ServerAddress: Sendable {
     }
 
     public var current: URL? { state.withLockedValue { $0.url } }
+
+    /// Where a server listening on `host` is reached from this machine: a wildcard host on loopback, an
+    /// IPv6 literal in brackets.
+    public static func local(host: String, port: Int, path: String = "/") -> URL? {
+        let reachable = ["0.0.0.0", "::", ""].contains(host) ? "127.0.0.1" : host
+        let shown = reachable.contains(":") ? "[\(reachable)]" : reachable
+        return URL(string: "http://\(shown):\(port)\(path)")
+    }
 }

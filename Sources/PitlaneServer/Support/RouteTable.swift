@@ -18,9 +18,17 @@ final class RouteTable: Sendable {
     var all: [String] {
         routes.withLockedValue { routes in
             routes.map {
-                "\($0.method.rawValue) " + RequestMetricsMiddleware<BasicRequestContext>.route("/" + $0.segments.joined(separator: "/"))
+                "\($0.method.rawValue) " + Self.pattern("/" + $0.segments.joined(separator: "/"))
             }
         }
+    }
+
+    /// `/hls/{stream}/master.m3u8` from Hummingbird's `/hls/:stream/master.m3u8`: how the OpenAPI document and
+    /// the request metric write a route.
+    static func pattern(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            segment.hasPrefix(":") ? "{\(segment.dropFirst())}" : String(segment)
+        }.joined(separator: "/")
     }
 
     /// The methods the routes matching `path` take (GET implies HEAD), sorted; empty for an unknown path.

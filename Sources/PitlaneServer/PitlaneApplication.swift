@@ -148,6 +148,8 @@ public struct PitlaneApplication: Sendable {
             segmentCacheBytes: configuration.upstream.segmentCacheBytes,
             segmentCacheLifetime: configuration.upstream.segmentCacheLifetime, limits: configuration.upstream.limits, metrics: metrics,
             logger: logger)
+        let feeds = FeedProxy(
+            proxy: proxy, catalog: catalog, settings: configuration.feeds, clock: clock, metrics: metrics, logger: logger)
         let router = Router(context: PitlaneRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: SecurityHeadersMiddleware(routes: routeTable))
@@ -165,7 +167,7 @@ public struct PitlaneApplication: Sendable {
         ).addRoutes(to: router)
         WebController<Context>(files: WebFiles.bundled(logger: logger)).addRoutes(to: router)
         AuthController(accounts: accounts, throttle: LoginThrottle(clock: authClock)).addRoutes(to: router.group("api"))
-        let hls = HLSController<Context>(proxy: proxy, viewers: viewers)
+        let hls = HLSController<Context>(proxy: proxy, feeds: feeds, viewers: viewers)
         hls.addRoutes(to: router.group("hls"))
         let playlist = PlaylistController<Context>(catalog: catalog, accounts: accounts)
         playlist.addRoutes(to: router.group(""))
@@ -176,7 +178,7 @@ public struct PitlaneApplication: Sendable {
         }
         StreamsController<Context>(catalog: catalog, refresher: refresher, clock: clock).addRoutes(to: router.group("api"))
         SourcesController<Context>(refresher: refresher, extraction: extraction).addRoutes(to: router.group("api"))
-        FeedsController<Context>(catalog: catalog, clock: clock).addRoutes(to: router.group("api"))
+        FeedsController<Context>(catalog: catalog, feeds: feeds, clock: clock).addRoutes(to: router.group("api"))
         ScheduleController<Context>(schedule: schedule).addRoutes(to: router)
         if let demoMedia {
             DemoController<Context>(media: demoMedia, tokens: demoTokens, clock: clock)

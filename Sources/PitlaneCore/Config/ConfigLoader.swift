@@ -57,8 +57,12 @@ public enum ConfigLoader {
         var config = Configuration()
         let root = try Reader(node, path: "").mapping(allowed: [
             "server", "secret", "log_level", "log_format", "refresh", "upstream", "demo", "extraction", "schedule", "sources", "auth",
-            "browser",
+            "browser", "feeds",
         ])
+        if let feeds = try root.optional("feeds")?.mapping(allowed: ["switch_after", "switch_back_after"]) {
+            if let value = try feeds.optional("switch_after")?.int(in: 1...10) { config.feeds.switchAfter = value }
+            if let value = try feeds.optional("switch_back_after")?.seconds(min: 5, max: 86_400) { config.feeds.switchBackAfter = value }
+        }
         if let auth = try root.optional("auth")?.mapping(allowed: ["mode", "session_lifetime"]) {
             if let mode = try auth.optional("mode")?.oneOf(["none", "password"]) {
                 config.auth.mode = mode == "password" ? .password : .none
@@ -191,6 +195,10 @@ public enum ConfigLoader {
         let id = try map.required("id").string()
         guard id.range(of: "^[a-z0-9][a-z0-9_-]*$", options: .regularExpression) != nil else {
             throw ConfigError(key: map.path + ".id", message: "'\(id)' must be lowercase letters, digits, '-' or '_'")
+        }
+        guard id != "feed" else {
+            // Stream ids begin with their source's id, and `feed-` begins a feed's (both live under /hls/).
+            throw ConfigError(key: map.path + ".id", message: "'feed' is reserved for feeds; choose another id")
         }
         var source = Configuration.SourceConfig(id: id, kind: kind)
         source.title = try map.optional("title")?.string()

@@ -34,6 +34,8 @@ extension Configuration {
                 ("interval", Self.seconds(refresh.interval)), ("lease", Self.seconds(refresh.lease)),
                 ("min_spacing", Self.seconds(refresh.minSpacing)), ("hold_timeout", Self.seconds(refresh.holdTimeout)),
             ])
+        section(
+            "feeds", [("switch_after", "\(feeds.switchAfter)"), ("switch_back_after", Self.seconds(feeds.switchBackAfter))])
         let megabyte = 1024 * 1024
         section(
             "upstream",

@@ -156,6 +156,8 @@ public struct Configuration: Sendable, Equatable {
     public var logFormat: LogFormat = .text
     public var refresh = Refresh()
     public var upstream = Upstream()
+    /// `feeds:`: when a feed switches members.
+    public var feeds = FeedSettings()
     public var demo = Demo()
     public var extraction = Extraction()
     public var browser = Browser()

@@ -9,7 +9,7 @@ import Yams
 /// first word is no section (`PITLANE_CONFIG`, `PITLANE_NOW`, a test's own) is not configuration.
 enum EnvironmentOverlay {
     static let prefix = "PITLANE_"
-    static let sections: Set<String> = ["server", "auth", "refresh", "upstream", "demo", "extraction", "schedule", "browser"]
+    static let sections: Set<String> = ["server", "auth", "refresh", "upstream", "demo", "extraction", "schedule", "browser", "feeds"]
     static let topLevel: Set<String> = ["secret", "log_level", "log_format", "sources"]
     static let origin = "environment"
 

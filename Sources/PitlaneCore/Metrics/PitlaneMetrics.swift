@@ -69,6 +69,11 @@ public struct PitlaneMetrics: Sendable {
         Counter(label: MetricName.relayedBytes, dimensions: [("stream", stream)], factory: factory)
     }
 
+    /// A feed moved to another member.
+    public func feedSwitched(feed: String, reason: String) {
+        Counter(label: MetricName.feedSwitches, dimensions: [("feed", feed), ("reason", reason)], factory: factory).increment()
+    }
+
     public func sourceRun(source: String, seconds: Double, succeeded: Bool) {
         Timer(label: MetricName.sourceRunDuration, dimensions: [("source", source)], factory: factory).recordSeconds(seconds)
         Counter(label: MetricName.sourceRuns, dimensions: [("source", source), ("outcome", succeeded ? "ok" : "failed")], factory: factory)
@@ -109,8 +114,11 @@ public enum MetricName {
     public static let cacheLimit = "pitlane_segment_cache_limit_bytes"
     public static let streams = "pitlane_streams"
     public static let buildInfo = "pitlane_build_info"
+    public static let feedSwitches = "pitlane_feed_switches_total"
 
     public static let help: [String: String] = [
+        feedSwitches:
+            "Switches of a feed from one member to another, by reason (segment_failed, playlist_failed, edge_stalled, not_found, recovered, gone).",
         refreshes: "Refreshes of a stream's upstream URL, by outcome (refreshed, unchanged, not_found, failed).",
         holdDuration: "How long player requests were held for a token refresh, by outcome (saved, timed_out).",
         upstreamResponses: "Upstream answers to the proxy's requests, by status class (2xx…5xx, error: no answer).",

@@ -6,14 +6,15 @@ import NIOConcurrencyHelpers
 extension HLSProxy {
     func fetchVariant(
         _ id: String, key: String, record: StreamRecord, directives: [URLQueryItem], allowRefresh: Bool = true,
-        hold: Hold = Hold(limit: .zero)
+        hold: Hold = Hold(limit: .zero), choose: (@Sendable (MasterIndex) async -> MasterIndex.Entry?)? = nil
     ) async throws -> (Playlist, URL, MasterIndex) {
         let box = IndexBox()
         let (playlist, finalURL, _) = try await fetchWithRefresh(id, initial: record, allowRefresh: allowRefresh, hold: hold) {
             current in
             let index = try await self.index(for: current)
             box.set(index)
-            guard let entry = index.entry(forKey: key) else {
+            let found = if let choose { await choose(index) } else { index.entry(forKey: key) }
+            guard let entry = found else {
                 throw ProxyFailure(status: 404, message: "stream \(id) has no variant \(key)")
             }
             return Self.appending(directives, to: entry.upstream)

@@ -48,6 +48,13 @@ public struct HandleSigner: Sendable {
     }
 
     public func verify(_ token: String, stream: String) throws(HandleError) -> ResourceHandle {
+        let handle = try open(token)
+        guard handle.stream == stream else { throw .wrongStream }
+        return handle
+    }
+
+    /// The handle, if this key sealed it and it has not expired, whatever stream it was issued for.
+    public func open(_ token: String) throws(HandleError) -> ResourceHandle {
         guard token.hasPrefix(Self.version), let combined = Base64URL.decode(token.dropFirst(Self.version.count)), combined.count > 28
         else { throw .malformed }
         guard let box = try? ChaChaPoly.SealedBox(combined: combined), let payload = try? ChaChaPoly.open(box, using: key) else {
@@ -55,7 +62,6 @@ public struct HandleSigner: Sendable {
         }
         guard let sealed = try? JSONDecoder().decode(Sealed.self, from: payload) else { throw .malformed }
         guard Double(sealed.x) > clock.now().timeIntervalSince1970 else { throw .expired }
-        guard sealed.h.stream == stream else { throw .wrongStream }
         return sealed.h
     }
 }

@@ -19,8 +19,14 @@ public struct MasterIndex: Sendable, Equatable {
         public var upstream: URL
         /// For an AUDIO rendition: the audio codecs of the variants that use its group.
         public var codecs: String?
+        /// A variant's BANDWIDTH and the height of its RESOLUTION: how the nearest variant of another
+        /// member of a feed is found.
+        public var bandwidth: Int?
+        public var height: Int?
 
-        public init(key: String, kind: EntryKind, upstream: URL, codecs: String? = nil) {
+        public init(key: String, kind: EntryKind, upstream: URL, codecs: String? = nil, bandwidth: Int? = nil, height: Int? = nil) {
+            self.bandwidth = bandwidth
+            self.height = height
             self.key = key
             self.kind = kind
             self.upstream = upstream
@@ -66,6 +72,20 @@ public struct MasterIndex: Sendable, Equatable {
         if sameKind.count <= 1 { return sameKind.first }
         guard let wanted = Self.bandwidth(in: key) else { return nil }
         return sameKind.min { abs((Self.bandwidth(in: $0.key) ?? 0) - wanted) < abs((Self.bandwidth(in: $1.key) ?? 0) - wanted) }
+    }
+
+    /// The entry for a key of another master (a feed's other member): the same key, else the entry of the
+    /// same kind nearest to `like` (the other master's entry for it): the same height first, then the
+    /// nearest bandwidth; a rendition of the same type when no rendition has the key.
+    public func entry(forKey key: String, like: Entry?) -> Entry? {
+        if let exact = entries.first(where: { $0.key == key }) { return exact }
+        guard let like else { return entry(forKey: key) ?? entries.first { $0.key.first == key.first } }
+        let sameKind = entries.filter { $0.kind == like.kind }
+        let distance: (Entry) -> (Int, Int) = { entry in
+            let height = abs((entry.height ?? 0) - (like.height ?? 0))
+            return (height, abs((entry.bandwidth ?? 0) - (like.bandwidth ?? Self.bandwidth(in: key) ?? 0)))
+        }
+        return sameKind.min { distance($0) < distance($1) } ?? entry(forKey: key)
     }
 
     /// The bandwidth written into a variant key (`v3000000-1a2b3c4d`).

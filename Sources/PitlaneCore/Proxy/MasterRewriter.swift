@@ -151,7 +151,10 @@ public struct MasterRewriter: Sendable {
                     default: .iFrame
                     }
                 let codecs = kind == .rendition(type: "AUDIO") ? attributes["GROUP-ID"].flatMap { audioCodecs[$0] } : nil
-                walked.index.entries.append(.init(key: key, kind: kind, upstream: upstream, codecs: codecs))
+                walked.index.entries.append(
+                    .init(
+                        key: key, kind: kind, upstream: upstream, codecs: codecs, bandwidth: attributes["BANDWIDTH"].flatMap { Int($0) },
+                        height: height(attributes["RESOLUTION"])))
                 walked.keysByLine[position] = key
             case .uri(let uri):
                 guard let pending = pendingStreamInf else { continue }
@@ -161,7 +164,10 @@ public struct MasterRewriter: Sendable {
                     continue
                 }
                 let key = uniqueKey(VariantKeyMaker.key(for: "EXT-X-STREAM-INF", attributes: pending.attributes))
-                walked.index.entries.append(.init(key: key, kind: .variant, upstream: upstream))
+                walked.index.entries.append(
+                    .init(
+                        key: key, kind: .variant, upstream: upstream, bandwidth: pending.attributes["BANDWIDTH"].flatMap { Int($0) },
+                        height: height(pending.attributes["RESOLUTION"])))
                 walked.keysByLine[position] = key
             default:
                 continue
@@ -172,6 +178,11 @@ public struct MasterRewriter: Sendable {
 }
 
 extension MasterRewriter {
+    /// The height of a RESOLUTION (`1280x720` is 720).
+    static func height(_ resolution: String?) -> Int? {
+        resolution.flatMap { $0.split(separator: "x").last }.flatMap { Int($0) }
+    }
+
     /// For each audio GROUP-ID, the audio codecs listed by the variants that use it (`mp4a.40.2`): what
     /// tells packed AAC from AC-3 in a rendition whose segments are disguised.
     static func audioCodecsByGroup(_ master: Playlist) -> [String: String] {

@@ -6,6 +6,9 @@ import Logging
 /// source; runs are single-flight per source, spaced, backed off after failures, bounded by the source's
 /// timeout (even when the extractor ignores cancellation), each source on its own schedule, and never throw.
 public actor TokenRefresher {
+    /// How a stream's last error begins when its source's last run did not list it (a feed moves off it).
+    public static let notFoundPrefix = "not found in the last run"
+
     public enum Reason: String, Sendable {
         case discovery
         case scheduled
@@ -246,7 +249,7 @@ public actor TokenRefresher {
                 if record.refresh.isActive(at: now) {
                     await catalog.update(id) {
                         $0.refresh.failures += 1
-                        $0.refresh.lastError = "not found in the last run (\(candidates.count) found)"
+                        $0.refresh.lastError = Self.notFoundPrefix + " (\(candidates.count) found)"
                         $0.refresh.nextRefresh = now.addingTimeInterval(policy.retryDelay(after: $0.refresh.failures))
                     }
                     logger.warning("stream not found in its source's run", metadata: ["stream": "\(id)", "source": "\(source.id)"])

@@ -2,9 +2,11 @@ import Foundation
 import Hummingbird
 import PitlaneCore
 
-/// The proxy's routes (DESIGN.md "Proxy URL scheme"): players only ever see these URLs.
+/// The proxy's routes (DESIGN.md "Proxy URL scheme"): players only ever see these URLs. A feed's id
+/// (`feed-…`) in place of a stream's plays the feed, with failover.
 struct HLSController<Context: RemoteAddressRequestContext & UserRequestContext>: Sendable {
     let proxy: HLSProxy
+    let feeds: FeedProxy
     let viewers: ViewerLeases
 
     func addRoutes(to group: RouterGroup<Context>) {
@@ -15,14 +17,18 @@ struct HLSController<Context: RemoteAddressRequestContext & UserRequestContext>:
 
     @Sendable func master(_ request: Request, context: Context) async throws -> Response {
         let stream = try context.parameters.require("stream")
-        return watched(await proxy.master(stream: stream).response, stream: stream, request: request, context: context)
+        let reply = FeedProxy.isFeed(stream) ? await feeds.master(feed: stream) : await proxy.master(stream: stream)
+        return watched(reply.response, stream: stream, request: request, context: context)
     }
 
     @Sendable func variant(_ request: Request, context: Context) async throws -> Response {
         let stream = try context.parameters.require("stream")
         let key = try context.parameters.require("key")
         let directives = request.uri.queryParameters.map { URLQueryItem(name: String($0.key), value: String($0.value)) }
-        let response = await proxy.variant(stream: stream, key: key, directives: directives).response
+        let reply =
+            FeedProxy.isFeed(stream)
+            ? await feeds.variant(feed: stream, key: key) : await proxy.variant(stream: stream, key: key, directives: directives)
+        let response = reply.response
         return watched(response, stream: stream, request: request, context: context)
     }
 
@@ -55,7 +61,12 @@ struct HLSController<Context: RemoteAddressRequestContext & UserRequestContext>:
         }
         let token = String(file[..<dot])
         let ext = String(file[file.index(after: dot)...]).lowercased()
-        let response = await proxy.resource(stream: stream, token: token, ext: ext, range: request.headers[.range]).response
+        let range = request.headers[.range]
+        let reply =
+            FeedProxy.isFeed(stream)
+            ? await feeds.resource(feed: stream, token: token, ext: ext, range: range)
+            : await proxy.resource(stream: stream, token: token, ext: ext, range: range)
+        let response = reply.response
         return privately(response, request: request, context: context)
     }
 }

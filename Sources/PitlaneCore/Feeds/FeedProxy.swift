@@ -1,0 +1,244 @@
+import Foundation
+import Logging
+
+/// Serves a feed under `/hls/{feed}/…`: the playing member's master, the feed's own media playlists (see
+/// `FeedTimeline`) and its members' resources, and fails over inside them. A failed segment is answered
+/// with the next member's segment for the same moment, so the player's request that met the failure is
+/// the one that plays on; a failed or frozen playlist is answered from the next member. Better-ranked
+/// members are probed while the feed is watched, and the feed goes back to one after it has been healthy
+/// for `switch_back_after`.
+public final class FeedProxy: Sendable {
+    let proxy: HLSProxy
+    let catalog: StreamCatalog
+    let settings: FeedSettings
+    let clock: any WallClock
+    let metrics: PitlaneMetrics
+    let logger: Logger
+    let sessions: FeedSessions
+
+    public init(
+        proxy: HLSProxy, catalog: StreamCatalog, settings: FeedSettings = FeedSettings(), clock: any WallClock,
+        metrics: PitlaneMetrics = .off, logger: Logger = Logger(label: "pitlane.feeds")
+    ) {
+        self.proxy = proxy
+        self.catalog = catalog
+        self.settings = settings
+        self.clock = clock
+        self.metrics = metrics
+        self.logger = logger
+        self.sessions = FeedSessions(settings: settings, clock: clock) { feed, change in
+            logger.notice(
+                "feed switched",
+                metadata: ["feed": "\(feed)", "from": "\(change.from ?? "-")", "to": "\(change.to)", "reason": "\(change.reason.rawValue)"])
+            metrics.feedSwitched(feed: feed, reason: change.reason.rawValue)
+        }
+    }
+
+    /// Feed ids begin so (no source may be called `feed`, so no stream id does).
+    public static func isFeed(_ id: String) -> Bool { id.hasPrefix("feed-") }
+
+    /// The feed's session while it is watched (nil before its first request).
+    public func session(_ id: String) async -> FeedSession? { await sessions.existing(id) }
+
+    // MARK: Routes
+
+    /// `/hls/{feed}/master.m3u8`: the playing member's master (the next member's when it fails).
+    public func master(feed id: String) async -> ProxyReply {
+        guard let (members, session) = await resolve(id) else { return Self.noFeed(id) }
+        var last = ProxyReply.failure(.unavailable("no member of feed \(id) answers"))
+        for member in await session.order(members) {
+            let reply = await proxy.master(stream: member)
+            if reply.status == 200 {
+                await session.succeeded(member, .playlist)
+                if let index = await proxy.memberIndex(stream: member) { await session.remember(index) }
+                return reply
+            }
+            await session.failed(member, .playlist, reason: .playlistFailed, members: members, immediate: true)
+            last = reply
+        }
+        return last
+    }
+
+    /// `/hls/{feed}/v/{key}.m3u8`: the feed's media playlist, from the playing member's nearest variant.
+    public func variant(feed id: String, key: String) async -> ProxyReply {
+        guard let (members, session) = await resolve(id) else { return Self.noFeed(id) }
+        _ = await session.switchBack(members: members)
+        var last = ProxyReply.failure(.unavailable("no member of feed \(id) answers"))
+        for _ in 0..<(members.count * settings.switchAfter + 1) {
+            guard let member = await session.member(among: members) else { break }
+            do {
+                let cut = try await memberPlaylist(member, key: key, session: session)
+                if let reason = await trouble(member, key: key, cut: cut, session: session) {
+                    if await session.failed(member, .playlist, reason: reason, members: members, immediate: true) { continue }
+                } else {
+                    await session.succeeded(member, .playlist)
+                }
+                let playlist = await session.merge(cut, member: member, key: key)
+                probe(await session.standby(members: members), key: key, session: session)
+                return .playlist(playlist)
+            } catch {
+                last = proxy.memberFailure(error, stream: member, what: "feed \(id) variant \(key)")
+                await session.failed(member, .playlist, reason: .playlistFailed, members: members)
+            }
+        }
+        return last
+    }
+
+    /// `/hls/{feed}/s/{key}~{msn}~{handle}.{ext}` (a segment at its place in the feed) or
+    /// `/hls/{feed}/s/{handle}.{ext}` (keys, init sections, parts of the member's master).
+    public func resource(feed id: String, token: String, ext: String, range: String?) async -> ProxyReply {
+        let position = FeedPosition(token)
+        let handle: ResourceHandle
+        do {
+            handle = try proxy.openHandle(position.handle)
+        } catch .expired {
+            return .failure(ProxyFailure(status: 410, message: "expired handle: reload the playlist", code: "expired_handle"))
+        } catch {
+            return .failure(ProxyFailure(status: 403, message: "invalid handle", code: "invalid_handle"))
+        }
+        guard let (members, session) = await resolve(id), members.contains(handle.stream) else {
+            return .failure(ProxyFailure(status: 403, message: "invalid handle", code: "invalid_handle"))
+        }
+        guard handle.kind == .segment, let key = position.key, let msn = position.msn else {
+            return await proxy.resource(stream: handle.stream, token: position.handle, ext: ext, range: range)
+        }
+        var current = (member: handle.stream, token: position.handle, ext: ext, range: range)
+        var last = ProxyReply.failure(.unavailable("no member of feed \(id) has this segment"))
+        for _ in 0..<(members.count * settings.switchAfter + 1) {
+            // The segment that stands at this place now: another member's, once a switch replaced it.
+            if let standing = await session.segment(key: key, msn: msn), standing.member != current.member,
+                let replacement = FeedPosition.resource(of: standing)
+            {
+                current = (standing.member, replacement.handle, replacement.ext, replacement.range)
+            }
+            let reply = await proxy.resource(stream: current.member, token: current.token, ext: current.ext, range: current.range)
+            guard reply.status >= 500 else {
+                if reply.status < 400 { await session.succeeded(current.member, .segment) }
+                return reply
+            }
+            last = reply
+            guard await session.failed(current.member, .segment, reason: .segmentFailed, members: members),
+                let playing = await session.member(among: members)
+            else { continue }
+            // Switched: the new member's segments take this place and the ones after it.
+            do {
+                let cut = try await memberPlaylist(playing, key: key, session: session)
+                _ = await session.splice(cut, member: playing, key: key, at: msn)
+            } catch {
+                last = proxy.memberFailure(error, stream: playing, what: "feed \(id) variant \(key)")
+                await session.failed(playing, .playlist, reason: .playlistFailed, members: members)
+            }
+        }
+        return last
+    }
+
+    // MARK: Parts
+
+    /// The feed's members, ranked, and its session.
+    func resolve(_ id: String) async -> ([String], FeedSession)? {
+        guard Self.isFeed(id), let feed = FeedGrouping.feeds(await catalog.all()).first(where: { $0.id == id }) else { return nil }
+        return (feed.members.map(\.descriptor.id), await sessions.session(id))
+    }
+
+    func memberPlaylist(_ member: String, key: String, session: FeedSession) async throws -> MemberPlaylist {
+        let (playlist, _) = try await proxy.memberMedia(stream: member, key: key) { index in await session.entry(for: key, in: index) }
+        return MemberPlaylist(playlist, member: member)
+    }
+
+    /// Why the member's playlist, though it came, should not be played: its edge froze, or its source's
+    /// last run no longer found it.
+    func trouble(_ member: String, key: String, cut: MemberPlaylist, session: FeedSession) async -> FeedSwitch.Reason? {
+        if await session.edgeStalled(
+            member, key: key, newest: cut.segments.last?.memberMSN, targetDuration: cut.targetDuration, ended: cut.ended)
+        {
+            return .edgeStalled
+        }
+        if let error = await catalog.record(member)?.refresh.lastError, error.hasPrefix(TokenRefresher.notFoundPrefix) {
+            return .notFound
+        }
+        return nil
+    }
+
+    /// Fetches the better-ranked members' playlists in the background (one probe at a time per member), so
+    /// their health is known when the feed might go back to them; a player never waits for it.
+    func probe(_ members: [String], key: String, session: FeedSession) {
+        for member in members {
+            Task {
+                guard await session.beginProbe(member) else { return }
+                defer { Task { await session.endProbe(member) } }
+                do {
+                    let cut = try await memberPlaylist(member, key: key, session: session)
+                    if let reason = await trouble(member, key: key, cut: cut, session: session) {
+                        await session.failed(member, .playlist, reason: reason, members: [])
+                    } else {
+                        await session.succeeded(member, .playlist)
+                    }
+                } catch {
+                    await session.failed(member, .playlist, reason: .playlistFailed, members: [])
+                }
+            }
+        }
+    }
+
+    static func noFeed(_ id: String) -> ProxyReply {
+        .failure(ProxyFailure(status: 404, message: "no feed \(id)", code: "no_feed"))
+    }
+}
+
+/// Where a feed's segment URI puts it: `{key}~{msn}~{handle}`, or a bare handle.
+struct FeedPosition {
+    var key: String?
+    var msn: Int?
+    var handle: String
+
+    init(_ token: String) {
+        let parts = token.split(separator: "~", maxSplits: 2, omittingEmptySubsequences: false)
+        if parts.count == 3, let msn = Int(parts[1]) {
+            key = String(parts[0])
+            self.msn = msn
+            handle = String(parts[2])
+        } else {
+            handle = token
+        }
+    }
+
+    /// The handle, extension and byte range of a feed segment (as its member's rewritten playlist wrote it).
+    static func resource(of segment: FeedSegment) -> (handle: String, ext: String, range: String?)? {
+        guard let uri = segment.uri, uri.hasPrefix(FeedTimeline.handlePrefix) else { return nil }
+        let file = uri.dropFirst(FeedTimeline.handlePrefix.count)
+        guard let dot = file.lastIndex(of: "."), dot != file.startIndex else { return nil }
+        var range: String?
+        for case .tag(let tag) in segment.lines where tag.name == "EXT-X-BYTERANGE" {
+            let parts = (tag.value ?? "").split(separator: "@")
+            if parts.count == 2, let length = Int(parts[0]), let offset = Int(parts[1]), length > 0 {
+                range = "bytes=\(offset)-\(offset + length - 1)"
+            }
+        }
+        return (String(file[..<dot]), String(file[file.index(after: dot)...]), range)
+    }
+}
+
+/// The sessions of the feeds being watched, one per feed id (bounded: the catalogue's feeds).
+actor FeedSessions {
+    let settings: FeedSettings
+    let clock: any WallClock
+    let announce: @Sendable (String, FeedSwitch) -> Void
+    private var sessions: [String: FeedSession] = [:]
+    static let limit = 1024
+
+    init(settings: FeedSettings, clock: any WallClock, announce: @escaping @Sendable (String, FeedSwitch) -> Void) {
+        self.settings = settings
+        self.clock = clock
+        self.announce = announce
+    }
+
+    func session(_ id: String) -> FeedSession {
+        if let existing = sessions[id] { return existing }
+        if sessions.count >= Self.limit { sessions.removeAll() }
+        let session = FeedSession(id: id, settings: settings, clock: clock, announce: announce)
+        sessions[id] = session
+        return session
+    }
+
+    func existing(_ id: String) -> FeedSession? { sessions[id] }
+}

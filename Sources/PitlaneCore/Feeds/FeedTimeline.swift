@@ -1,0 +1,172 @@
+import Foundation
+
+/// One media playlist of a feed (one variant or rendition), numbered by Pitlane: its segments come from
+/// whichever member plays, and its media sequence keeps counting up across switches. A switch is one
+/// EXT-X-DISCONTINUITY, EXT-X-DISCONTINUITY-SEQUENCE counts the ones that slid out of the window, and the
+/// segments after a switch are the new member's from the same moment of the programme (by
+/// PROGRAM-DATE-TIME when both carry it, else by distance from the live edge).
+public struct FeedTimeline: Sendable, Equatable {
+    /// The segments in the window; the first is numbered `firstMSN`.
+    public private(set) var segments: [FeedSegment] = []
+    public private(set) var firstMSN = 0
+    public private(set) var discontinuitySequence = 0
+    /// Never lowered (RFC 8216bis §6.2.1: it must not change), raised when a member's is larger.
+    public private(set) var targetDuration = 1
+    var version: Int?
+    var independentSegments = false
+    var ended = false
+    /// Segments the window keeps: the playing member's window length, within bounds.
+    var windowLength = 6
+    static let maximumWindow = 200
+
+    public init() {}
+
+    /// The number of the next segment to be appended.
+    public var nextMSN: Int { firstMSN + segments.count }
+
+    /// The member whose segments are appended now (the last one's).
+    public var member: String? { segments.last?.member }
+
+    public func segment(at msn: Int) -> FeedSegment? {
+        let index = msn - firstMSN
+        return segments.indices.contains(index) ? segments[index] : nil
+    }
+
+    /// Takes in the playing member's playlist. Its new segments are appended; when it is another member than
+    /// the last one (a switch), its segments join after the last segment listed, from the same moment.
+    /// Returns false when a switch found no segment of the new member after that moment yet (the window is
+    /// left as it is until one comes).
+    @discardableResult
+    public mutating func merge(_ playlist: MemberPlaylist, member: String) -> Bool {
+        absorbHeader(playlist)
+        guard let last = segments.last else {
+            // The first member numbers the feed as it numbers itself.
+            firstMSN = playlist.segments.first?.memberMSN ?? 0
+            append(playlist.segments, discontinuityFirst: false)
+            return true
+        }
+        if last.member == member {
+            let fresh = playlist.segments.filter { $0.memberMSN > last.memberMSN }
+            // A member that restarted its numbering, or one not read for longer than its window: what
+            // follows is not the next segment, so it starts after a discontinuity.
+            let continuous = fresh.first.map { $0.memberMSN == last.memberMSN + 1 } ?? true
+            append(fresh, discontinuityFirst: !continuous)
+            return true
+        }
+        guard let start = Self.start(in: playlist.segments, after: last, replacing: []) else { return false }
+        append(Array(playlist.segments[start...]), discontinuityFirst: true)
+        return true
+    }
+
+    /// The switch forced by a failed segment: the segments from `msn` on are replaced by the new member's,
+    /// from the moment the first of them began, so the player's request for `msn` gets the new member's
+    /// segment. Returns the segment now at `msn` (nil when the new member has nothing to give).
+    @discardableResult
+    public mutating func splice(_ playlist: MemberPlaylist, member: String, at msn: Int) -> FeedSegment? {
+        absorbHeader(playlist)
+        let index = msn - firstMSN
+        guard index >= 0, index < segments.count, !playlist.segments.isEmpty else { return segment(at: msn) }
+        if segments[index].member == member { return segments[index] }
+        let replaced = Array(segments[index...])
+        let before = index > 0 ? segments[index - 1] : nil
+        let start =
+            Self.start(in: playlist.segments, after: before, replacing: replaced)
+            ?? playlist.segments.count - 1
+        segments.removeSubrange(index...)
+        append(Array(playlist.segments[start...]), discontinuityFirst: true)
+        return segment(at: msn)
+    }
+
+    /// Where the new member's segments take over: the first one that ends more than half its duration after
+    /// the moment the feed reached (the end of `after`, or the start of what it replaces). Without dates,
+    /// the moment is told by the distance from the live edge: as far back as the replaced segments reached
+    /// (for a switch at the edge, the new member's newest segment).
+    static func start(in segments: [FeedSegment], after: FeedSegment?, replacing: [FeedSegment]) -> Int? {
+        guard !segments.isEmpty else { return nil }
+        let moment = after?.end ?? replacing.first?.programDateTime
+        if let moment, segments.allSatisfy({ $0.programDateTime != nil }) {
+            if let index = segments.firstIndex(where: { ($0.end ?? moment) > moment.addingTimeInterval($0.duration / 2) }) {
+                return index
+            }
+            // Not there yet: wait for it, unless the new member's clock is so far behind that its dates say
+            // nothing about the old one's (two encoders); then its live edge is the moment.
+            let lag = moment.timeIntervalSince(segments.last?.end ?? moment)
+            let window = segments.reduce(0) { $0 + $1.duration }
+            if replacing.isEmpty && lag <= max(window, 2 * (segments.last?.duration ?? 0)) { return nil }
+            return segments.count - 1
+        }
+        var behind = replacing.reduce(0) { $0 + $1.duration }
+        var index = segments.count - 1
+        while index > 0, behind > segments[index].duration / 2 {
+            behind -= segments[index].duration
+            index -= 1
+        }
+        return index
+    }
+
+    private mutating func absorbHeader(_ playlist: MemberPlaylist) {
+        targetDuration = max(targetDuration, playlist.targetDuration)
+        if let version = playlist.version { self.version = max(self.version ?? 0, version) }
+        independentSegments = playlist.independentSegments
+        ended = playlist.ended
+        windowLength = min(max(playlist.segments.count, 3), Self.maximumWindow)
+    }
+
+    private mutating func append(_ fresh: [FeedSegment], discontinuityFirst: Bool) {
+        for (position, var segment) in fresh.enumerated() {
+            if position == 0 && discontinuityFirst { segment.discontinuity = true }
+            // The programme's clock carries over a member that does not tell it (live timing stays in sync).
+            if segment.programDateTime == nil, let end = segments.last?.end { segment.programDateTime = end }
+            segments.append(segment)
+        }
+        let excess = segments.count - windowLength
+        guard excess > 0 else { return }
+        discontinuitySequence += segments.prefix(excess).filter(\.discontinuity).count
+        segments.removeFirst(excess)
+        firstMSN += excess
+    }
+
+    /// The feed's media playlist. Segment URIs name the feed playlist and position they were listed at
+    /// (`../s/{key}~{msn}~{handle}.{ext}`), so a request for a segment whose member failed can be answered
+    /// with the segment that replaced it.
+    public func render(key: String) -> Playlist {
+        var lines: [PlaylistLine] = [.tag(Tag(name: "EXTM3U", value: nil))]
+        let version = max(version ?? 3, segments.contains { $0.map != nil } ? 6 : 3)
+        lines.append(.tag(Tag(name: "EXT-X-VERSION", value: String(version))))
+        lines.append(.tag(Tag(name: "EXT-X-TARGETDURATION", value: String(targetDuration))))
+        lines.append(.tag(Tag(name: "EXT-X-MEDIA-SEQUENCE", value: String(firstMSN))))
+        lines.append(.tag(Tag(name: "EXT-X-DISCONTINUITY-SEQUENCE", value: String(discontinuitySequence))))
+        if independentSegments { lines.append(.tag(Tag(name: "EXT-X-INDEPENDENT-SEGMENTS", value: nil))) }
+        var map: Tag?
+        var keys: [Tag] = []
+        for (position, segment) in segments.enumerated() {
+            if segment.discontinuity { lines.append(.tag(Tag(name: "EXT-X-DISCONTINUITY", value: nil))) }
+            if segment.keys != keys {
+                if segment.keys.isEmpty { lines.append(.tag(Tag(name: "EXT-X-KEY", value: "METHOD=NONE"))) }
+                lines += segment.keys.map(PlaylistLine.tag)
+                keys = segment.keys
+            }
+            if let wanted = segment.map, wanted != map || segment.discontinuity {
+                lines.append(.tag(wanted))
+                map = wanted
+            }
+            if let date = segment.programDateTime {
+                lines.append(.tag(Tag(name: "EXT-X-PROGRAM-DATE-TIME", value: FeedSegment.formatDate(date))))
+            }
+            let msn = firstMSN + position
+            lines += segment.lines.map { line in
+                guard case .uri(let uri) = line else { return line }
+                return .uri(Self.feedURI(uri, key: key, msn: msn))
+            }
+        }
+        if ended { lines.append(.tag(Tag(name: "EXT-X-ENDLIST", value: nil))) }
+        return Playlist(kind: .media, lines: lines)
+    }
+
+    static let handlePrefix = "../s/"
+
+    static func feedURI(_ uri: String, key: String, msn: Int) -> String {
+        guard uri.hasPrefix(handlePrefix), !uri.hasPrefix(handlePrefix + MediaRewriter.gapToken + ".") else { return uri }
+        return handlePrefix + "\(key)~\(msn)~" + uri.dropFirst(handlePrefix.count)
+    }
+}

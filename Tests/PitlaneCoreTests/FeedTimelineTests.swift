@@ -103,18 +103,36 @@ import Testing
         #expect(timeline.segment(at: 104)?.memberMSN == 11)
     }
 
-    @Test func aFailedSegmentIsReplacedByTheNewMembersSegmentOfTheSameMoment() {
+    @Test func aFailedSegmentIsAnsweredByTheNewMembersSegmentOfTheSameMomentAndThePlaylistKeepsWhatItListed() {
         var timeline = FeedTimeline()
         timeline.merge(Self.member("a", first: 100), member: "a")
-        // a102 (start + 4 s) failed: b's segment from start + 4 s takes feed 102, and the ones after it.
-        let replacement = timeline.splice(Self.member("b", first: 300, count: 5, offset: 0), member: "b", at: 102)
-        #expect(replacement?.memberMSN == 302)
-        #expect(replacement?.discontinuity == true)
-        #expect(timeline.segment(at: 103)?.memberMSN == 303)
-        #expect(timeline.segment(at: 101)?.member == "a")
+        let listed = timeline.render(key: "k")
+        // a102 (start + 4 s) failed: b's segment from start + 4 s answers for feed 102.
+        let b = Self.member("b", first: 300, count: 5, offset: 0)
+        let substitute = timeline.substitute(b, member: "b", at: 102)
+        #expect(substitute?.memberMSN == 302)
+        #expect(timeline.answering(at: 102)?.memberMSN == 302)
+        #expect(timeline.substitute(b, member: "b", at: 103)?.memberMSN == 303)
+        #expect(timeline.answering(at: 101)?.member == "a")
+        // What was listed stays listed (a live playlist only grows at its end).
+        #expect(timeline.render(key: "k") == listed)
         // A second report of the same failure changes nothing.
-        #expect(timeline.splice(Self.member("b", first: 300, count: 5), member: "b", at: 102)?.memberMSN == 302)
+        #expect(timeline.substitute(b, member: "b", at: 102)?.memberMSN == 302)
+        // b's own segments follow a's behind one discontinuity, from the moment a's listed ones end.
+        timeline.merge(b, member: "b")
+        #expect(timeline.segment(at: 104)?.memberMSN == 304)
+        #expect(timeline.segment(at: 104)?.discontinuity == true)
         #expect(count("EXT-X-DISCONTINUITY", in: timeline.render(key: "k")) == 1)
+    }
+
+    @Test func substitutesFollowTheNewMembersNumberingOnceItsSegmentsAreListed() {
+        var timeline = FeedTimeline()
+        timeline.merge(Self.member("a", first: 100, dated: false), member: "a")
+        timeline.merge(Self.member("b", first: 700, dated: false), member: "b")  // feed 104 is b703
+        let b = Self.member("b", first: 700, dated: false)
+        #expect(timeline.substitute(b, member: "b", at: 103)?.memberMSN == 702)
+        #expect(timeline.substitute(b, member: "b", at: 101)?.memberMSN == 700)
+        #expect(timeline.substitute(b, member: "b", at: 100) == nil)
     }
 
     @Test func lowLatencyMembersAreServedAsWholeSegments() {

@@ -105,13 +105,31 @@ public final class FeedProxy: Sendable {
         var current = (member: handle.stream, token: position.handle, ext: ext, range: range)
         var last = ProxyReply.failure(.unavailable("no member of feed \(id) has this segment"))
         for _ in 0..<(members.count * settings.switchAfter + 1) {
-            // The segment that stands at this place now: another member's, once a switch replaced it.
-            if let standing = await session.segment(key: key, msn: msn), standing.member != current.member,
-                let replacement = FeedPosition.resource(of: standing)
+            // The segment that answers for this place now: another member's, once its own member failed.
+            if await session.isFailing(current.member), let playing = await session.member(among: members), playing != current.member,
+                await session.answering(key: key, msn: msn)?.member == current.member
             {
-                current = (standing.member, replacement.handle, replacement.ext, replacement.range)
+                await substitute(playing, key: key, at: msn, session: session, members: members, feed: id)
             }
-            let reply = await proxy.resource(stream: current.member, token: current.token, ext: current.ext, range: current.range)
+            if let answering = await session.answering(key: key, msn: msn), answering.member != current.member,
+                let replacement = FeedPosition.resource(of: answering)
+            {
+                current = (answering.member, replacement.handle, replacement.ext, replacement.range)
+            }
+            // A member that left the feed's play, or that keeps a player waiting longer than a segment lasts
+            // while another member could answer, is given up on.
+            let patience = members.count > 1 ? Duration.seconds(max(1, await session.targetDuration(key: key))) : nil
+            guard let reply = await attempt(current.member, current.token, current.ext, current.range, session: session, patience: patience)
+            else {
+                last = .failure(.unavailable("the feed's member did not answer in time"))
+                if await session.playing == current.member {
+                    await session.failed(current.member, .segment, reason: .segmentFailed, members: members)
+                }
+                if await session.playing != current.member, let playing = await session.member(among: members) {
+                    await substitute(playing, key: key, at: msn, session: session, members: members, feed: id)
+                }
+                continue
+            }
             guard reply.status >= 500 else {
                 if reply.status < 400 { await session.succeeded(current.member, .segment) }
                 return reply
@@ -120,16 +138,46 @@ public final class FeedProxy: Sendable {
             guard await session.failed(current.member, .segment, reason: .segmentFailed, members: members),
                 let playing = await session.member(among: members)
             else { continue }
-            // Switched: the new member's segments take this place and the ones after it.
-            do {
-                let cut = try await memberPlaylist(playing, key: key, session: session)
-                _ = await session.splice(cut, member: playing, key: key, at: msn)
-            } catch {
-                last = proxy.memberFailure(error, stream: playing, what: "feed \(id) variant \(key)")
-                await session.failed(playing, .playlist, reason: .playlistFailed, members: members)
-            }
+            await substitute(playing, key: key, at: msn, session: session, members: members, feed: id)
         }
         return last
+    }
+
+    /// After a switch: the new member's segment of the same moment answers for the failed one's place.
+    func substitute(_ playing: String, key: String, at msn: Int, session: FeedSession, members: [String], feed id: String) async {
+        do {
+            let cut = try await memberPlaylist(playing, key: key, session: session)
+            _ = await session.substitute(cut, member: playing, key: key, at: msn)
+        } catch {
+            _ = proxy.memberFailure(error, stream: playing, what: "feed \(id) variant \(key)")
+            await session.failed(playing, .playlist, reason: .playlistFailed, members: members)
+        }
+    }
+
+    /// The member's answer for a resource, or nil when the feed switched away from the member (or
+    /// `patience` ran out) before its answer began; the request to it is then cancelled.
+    func attempt(_ member: String, _ token: String, _ ext: String, _ range: String?, session: FeedSession, patience: Duration?) async
+        -> ProxyReply?
+    {
+        let proxy = self.proxy
+        // Only a switch made while waiting gives up on the member: an earlier switch (back to a better one)
+        // leaves the segments already listed from this member to it.
+        let playing = await session.playing == member
+        return await withTaskGroup(of: ProxyReply?.self) { group in
+            group.addTask { await proxy.resource(stream: member, token: token, ext: ext, range: range) }
+            group.addTask {
+                let deadline = patience.map { ContinuousClock.now + $0 }
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    if playing, await session.playing != member { return nil }
+                    if let deadline, ContinuousClock.now >= deadline { return nil }
+                }
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
     }
 
     // MARK: Parts
@@ -162,9 +210,10 @@ public final class FeedProxy: Sendable {
     /// Fetches the better-ranked members' playlists in the background (one probe at a time per member), so
     /// their health is known when the feed might go back to them; a player never waits for it.
     func probe(_ members: [String], key: String, session: FeedSession) {
+        let logger = self.logger
         for member in members {
             Task {
-                guard await session.beginProbe(member) else { return }
+                guard await session.beginProbe(member, spacing: Double(await session.targetDuration(key: key))) else { return }
                 defer { Task { await session.endProbe(member) } }
                 do {
                     let cut = try await memberPlaylist(member, key: key, session: session)
@@ -174,6 +223,10 @@ public final class FeedProxy: Sendable {
                         await session.succeeded(member, .playlist)
                     }
                 } catch {
+                    // Quietly: a dead member is probed every target duration while the feed is watched.
+                    logger.debug(
+                        "feed probe failed",
+                        metadata: ["feed": "\(session.id)", "stream": "\(member)", "reason": "\(ProxyFailure.from(error).message)"])
                     await session.failed(member, .playlist, reason: .playlistFailed, members: [])
                 }
             }

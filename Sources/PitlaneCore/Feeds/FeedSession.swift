@@ -78,6 +78,7 @@ public actor FeedSession {
     /// variant can be found for it.
     var variants: [String: MasterIndex.Entry] = [:]
     var probing: Set<String> = []
+    var probed: [String: Date] = [:]
     /// Told of every switch as it is made (the proxy logs and counts it).
     let announce: @Sendable (String, FeedSwitch) -> Void
     static let historyLimit = 50
@@ -183,9 +184,19 @@ public actor FeedSession {
         return Array(members[..<position])
     }
 
-    /// Whether a probe of `member` may start now (one at a time per member).
-    public func beginProbe(_ member: String) -> Bool { probing.insert(member).inserted }
+    /// Whether a probe of `member` may start now: one at a time per member, one per target duration.
+    public func beginProbe(_ member: String, spacing: TimeInterval) -> Bool {
+        let now = clock.now()
+        if let last = probed[member], now.timeIntervalSince(last) < spacing, now >= last { return false }
+        guard probing.insert(member).inserted else { return false }
+        probed[member] = now
+        return true
+    }
+
     public func endProbe(_ member: String) { probing.remove(member) }
+
+    /// The target duration of the feed's media playlist for `key` (how long a player can wait for a segment).
+    public func targetDuration(key: String) -> Int { timelines[key]?.targetDuration ?? 6 }
 
     /// Notes the newest segment `member` lists for `key`; true when it has not changed for
     /// `stall_target_durations` target durations (a frozen live edge).
@@ -211,12 +222,19 @@ public actor FeedSession {
         return timelines[key, default: FeedTimeline()].render(key: key)
     }
 
-    /// Replaces the segments from `msn` on with `member`'s (its segment failed); the segment now at `msn`.
-    public func splice(_ playlist: MemberPlaylist, member: String, key: String, at msn: Int) -> FeedSegment? {
-        timelines[key]?.splice(playlist, member: member, at: msn)
+    /// `member`'s segment that answers for the place `msn` of `key`, whose listed member failed.
+    public func substitute(_ playlist: MemberPlaylist, member: String, key: String, at msn: Int) -> FeedSegment? {
+        timelines[key]?.substitute(playlist, member: member, at: msn)
     }
 
-    public func segment(key: String, msn: Int) -> FeedSegment? { timelines[key]?.segment(at: msn) }
+    /// The segment that answers for the place `msn` of `key` now.
+    public func answering(key: String, msn: Int) -> FeedSegment? { timelines[key]?.answering(at: msn) }
+
+    /// Whether `member` is failing now (it failed, and has not answered since).
+    public func isFailing(_ member: String) -> Bool {
+        guard let record = health[member] else { return false }
+        return record.lastFailure != nil && record.healthySince == nil
+    }
 
     /// Remembers the variants of the master the players were given.
     public func remember(_ index: MasterIndex) {

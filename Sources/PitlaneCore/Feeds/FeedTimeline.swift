@@ -10,6 +10,8 @@ public struct FeedTimeline: Sendable, Equatable {
     public private(set) var segments: [FeedSegment] = []
     public private(set) var firstMSN = 0
     public private(set) var discontinuitySequence = 0
+    /// Places whose member failed, answered by another member's segment (see `substitute`).
+    public private(set) var substitutes: [Int: FeedSegment] = [:]
     /// Never lowered (RFC 8216bis §6.2.1: it must not change), raised when a member's is larger.
     public private(set) var targetDuration = 1
     var version: Int?
@@ -58,24 +60,32 @@ public struct FeedTimeline: Sendable, Equatable {
         return true
     }
 
-    /// The switch forced by a failed segment: the segments from `msn` on are replaced by the new member's,
-    /// from the moment the first of them began, so the player's request for `msn` gets the new member's
-    /// segment. Returns the segment now at `msn` (nil when the new member has nothing to give).
-    @discardableResult
-    public mutating func splice(_ playlist: MemberPlaylist, member: String, at msn: Int) -> FeedSegment? {
-        absorbHeader(playlist)
+    /// What answers for a listed segment whose member failed: `member`'s segment of the same moment. A
+    /// live playlist never changes what it listed (RFC 8216bis §6.2.2), so the place keeps its URI and the
+    /// request for it is answered with this segment; the new member's own segments are listed after the
+    /// failed member's, behind the one discontinuity. Chosen once per place: by the new member's numbering
+    /// when its segments follow already, else by date, else by distance from the live edge.
+    public mutating func substitute(_ playlist: MemberPlaylist, member: String, at msn: Int) -> FeedSegment? {
+        if let chosen = substitutes[msn], chosen.member == member { return chosen }
+        guard let listed = segment(at: msn) else { return nil }
+        if listed.member == member { return listed }
         let index = msn - firstMSN
-        guard index >= 0, index < segments.count, !playlist.segments.isEmpty else { return segment(at: msn) }
-        if segments[index].member == member { return segments[index] }
-        let replaced = Array(segments[index...])
-        let before = index > 0 ? segments[index - 1] : nil
-        let start =
-            Self.start(in: playlist.segments, after: before, replacing: replaced)
-            ?? playlist.segments.count - 1
-        segments.removeSubrange(index...)
-        append(Array(playlist.segments[start...]), discontinuityFirst: true)
-        return segment(at: msn)
+        var chosen: FeedSegment?
+        if let next = segments[index...].firstIndex(where: { $0.member == member }) {
+            let wanted = segments[next].memberMSN - (next - index)
+            chosen = playlist.segments.first { $0.memberMSN == wanted }
+        }
+        if chosen == nil {
+            let after = index > 0 ? segments[index - 1] : nil
+            let rest = Array(segments[index...].prefix { $0.member == listed.member })
+            if let start = Self.start(in: playlist.segments, after: after, replacing: rest) { chosen = playlist.segments[start] }
+        }
+        if let chosen { substitutes[msn] = chosen }
+        return chosen
     }
+
+    /// The segment that answers for the place `msn` now: a substitute, or the one listed.
+    public func answering(at msn: Int) -> FeedSegment? { substitutes[msn] ?? segment(at: msn) }
 
     /// Where the new member's segments take over: the first one that ends more than half its duration after
     /// the moment the feed reached (the end of `after`, or the start of what it replaces). Without dates,
@@ -124,6 +134,7 @@ public struct FeedTimeline: Sendable, Equatable {
         discontinuitySequence += segments.prefix(excess).filter(\.discontinuity).count
         segments.removeFirst(excess)
         firstMSN += excess
+        substitutes = substitutes.filter { $0.key >= firstMSN }
     }
 
     /// The feed's media playlist. Segment URIs name the feed playlist and position they were listed at

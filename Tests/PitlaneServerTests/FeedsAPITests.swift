@@ -24,6 +24,32 @@ import Testing
             #expect(detail.status == 200 && detail.text.contains("\"members\""))
             let missing = try await harness.get("/api/feeds/feed-nope")
             #expect(missing.status == 404 && missing.text.contains("\"code\":\"no_feed\""))
+            #expect(try await harness.get("/hls/feed-nope/master.m3u8").status == 404)
+        }
+    }
+
+    @Test func aFeedPlaysUnderItsIdAndIsListedOnceInThePlaylist() async throws {
+        try await ServerHarness.run { harness in
+            let master = try await harness.get("/hls/feed-race-720p/master.m3u8")
+            #expect(master.status == 200, "\(master.text)")
+            let variantURI = try #require(master.text.split(separator: "\n").first { $0.hasPrefix("v/") })
+            let variant = try await harness.get("/hls/feed-race-720p/" + variantURI)
+            #expect(variant.status == 200 && variant.text.contains("#EXT-X-DISCONTINUITY-SEQUENCE:0"), "\(variant.text)")
+            let segment = try #require(variant.text.split(separator: "\n").first { $0.hasPrefix("../s/") })
+            #expect(segment.contains("~"), "a feed's segment names its place in the feed")
+            let fetched = try await harness.get("/hls/feed-race-720p/s/" + segment.dropFirst(5))
+            #expect(fetched.status == 200 && !fetched.body.isEmpty)
+            // A segment handle under another feed or stream is refused.
+            #expect(try await harness.get("/hls/feed-world/s/" + segment.dropFirst(5)).status == 403)
+
+            let detail =
+                try JSONSerialization.jsonObject(with: Data(try await harness.get("/api/feeds/feed-race-720p").body)) as? [String: Any]
+            #expect(detail?["watched"] as? Bool == true)
+            #expect((detail?["memberHealth"] as? [String: Any])?.isEmpty == false)
+
+            let playlist = try await harness.get("/playlist.m3u").text
+            #expect(playlist.contains("/hls/feed-race-720p/master.m3u8"))
+            #expect(playlist.components(separatedBy: "tvg-name=\"Race\"").count - 1 == 1, "\(playlist)")
         }
     }
 }

@@ -39,11 +39,8 @@ struct FeedsController<Context: RequestContext>: Sendable {
                 FeedJSON(
                     id: feed.id, title: feed.title, quality: feed.quality, explicit: feed.explicit,
                     current: playing ?? feed.current?.descriptor.id, watched: session != nil,
-                    members: feed.members.map { member in
-                        FeedMemberJSON(
-                            stream: StreamJSON.make(member, rank: ranks[member.descriptor.id] ?? 0, now: now, detailed: false),
-                            health: health[member.descriptor.id].map { MemberHealthJSON(health: $0) })
-                    },
+                    members: feed.members.map { StreamJSON.make($0, rank: ranks[$0.descriptor.id] ?? 0, now: now, detailed: false) },
+                    memberHealth: health.mapValues { MemberHealthJSON(health: $0) },
                     switches: (await session?.switches ?? []).reversed().map { FeedSwitchJSON(change: $0) }))
         }
         return result
@@ -51,7 +48,8 @@ struct FeedsController<Context: RequestContext>: Sendable {
 }
 
 /// A feed as the API shows it; `quality` is null for a feed the configuration named; `current` is the
-/// member playing (the best ranked until the feed is watched); `switches` newest first.
+/// member playing (the best ranked until the feed is watched); `memberHealth` what the feed has seen of
+/// each member while watched; `switches` newest first.
 struct FeedJSON: Encodable {
     var id: String
     var title: String
@@ -59,30 +57,18 @@ struct FeedJSON: Encodable {
     var explicit: Bool
     var current: String?
     var watched: Bool
-    var members: [FeedMemberJSON]
+    var members: [StreamJSON]
+    var memberHealth: [String: MemberHealthJSON]
     var switches: [FeedSwitchJSON]
 
-    enum Keys: String, CodingKey { case id, title, quality, explicit, current, watched, members, switches }
+    enum Keys: String, CodingKey { case id, title, quality, explicit, current, watched, members, memberHealth, switches }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encodeEach([.id: id, .title: title, .quality: quality, .explicit: explicit, .current: current, .watched: watched])
         try container.encode(members, forKey: .members)
+        try container.encode(memberHealth, forKey: .memberHealth)
         try container.encode(switches, forKey: .switches)
-    }
-}
-
-/// A member: the stream as `/api/streams` shows it, with `feed_health` while the feed is watched.
-struct FeedMemberJSON: Encodable {
-    var stream: StreamJSON
-    var health: MemberHealthJSON?
-
-    enum Keys: String, CodingKey { case feedHealth = "feed_health" }
-
-    func encode(to encoder: any Encoder) throws {
-        try stream.encode(to: encoder)
-        var container = encoder.container(keyedBy: Keys.self)
-        try container.encode(health, forKey: .feedHealth)
     }
 }
 
@@ -91,9 +77,7 @@ struct MemberHealthJSON: Encodable {
     var health: MemberHealth
 
     enum Keys: String, CodingKey {
-        case segmentsServed = "segments_served", segmentsFailed = "segments_failed", playlistsServed = "playlists_served"
-        case playlistsFailed = "playlists_failed", lastFailure = "last_failure", lastReason = "last_reason"
-        case healthySince = "healthy_since"
+        case segmentsServed, segmentsFailed, playlistsServed, playlistsFailed, lastFailure, lastReason, healthySince
     }
 
     func encode(to encoder: any Encoder) throws {

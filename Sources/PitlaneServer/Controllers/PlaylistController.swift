@@ -3,7 +3,7 @@ import Hummingbird
 import NIOCore
 import PitlaneCore
 
-/// `/playlist.m3u`: every playable stream (or not yet checked), best first, as an extended M3U whose URLs point at Pitlane's proxy, so VLC, Kodi,
+/// `/playlist.m3u`: every playable picture (or not yet checked), best first: a feed once, a stream alone as itself, as an extended M3U whose URLs point at Pitlane's proxy, so VLC, Kodi,
 /// Jellyfin or Threadfin can use Pitlane as their tuner.
 /// With accounts, every URL carries the user's playback token as its prefix (`/t/{token}/hls/…`).
 struct PlaylistController<Context: RequestContext & UserRequestContext>: Sendable {
@@ -20,12 +20,16 @@ struct PlaylistController<Context: RequestContext & UserRequestContext>: Sendabl
             base += "/t/\(account.playbackToken)"
         }
         var text = "#EXTM3U\n"
-        for record in StreamRanking.ranked(await catalog.all()) where record.health?.playable != false {
-            let descriptor = record.descriptor
-            let name = descriptor.title.replacingOccurrences(of: "\n", with: " ")
-            text += "#EXTINF:-1 tvg-id=\"\(Self.attribute(descriptor.id))\" tvg-name=\"\(Self.attribute(name))\" "
-            text += "group-title=\"\(Self.attribute(descriptor.source))\",\(name)\n"
-            text += "\(base)/hls/\(descriptor.id)/master.m3u8\n"
+        // One entry per picture: a feed that more than one playable stream carries is listed once (and fails
+        // over between them); a stream alone in its feed is listed as itself.
+        for feed in FeedGrouping.feeds(await catalog.all()) {
+            let playable = feed.members.filter { $0.health?.playable != false }
+            guard let first = playable.first?.descriptor else { continue }
+            let (id, title, group) = playable.count > 1 ? (feed.id, feed.title, "Feeds") : (first.id, first.title, first.source)
+            let name = title.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
+            text += "#EXTINF:-1 tvg-id=\"\(Self.attribute(id))\" tvg-name=\"\(Self.attribute(name))\" "
+            text += "group-title=\"\(Self.attribute(group))\",\(name)\n"
+            text += "\(base)/hls/\(id)/master.m3u8\n"
         }
         return Response(
             status: .ok, headers: [.contentType: "audio/x-mpegurl; charset=utf-8", .cacheControl: "no-store"],

@@ -172,3 +172,32 @@ def test_a_feed_plays_on_when_its_first_cdn_fails(feed, fault, tmp_path):
     assert ffmpeg.returncode == 0, log[-3000:]
     assert not re.search(r"\[(error|fatal)\]|Failed to open segment|Error when loading", log), log[-3000:]
     assert_continuous(tmp_path / "ffmpeg.ts", "ffmpeg")
+
+
+def test_the_web_app_plays_a_feed_and_tells_when_it_switched(feed):
+    """The watch page offers the feed, plays it, names the member playing, and shows a notice at the switch."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from browser import console_errors, screenshot
+
+    server, a, b = feed
+    driver = make_driver()
+    try:
+        driver.get(server.url + "streams")
+        WebDriverWait(driver, 20).until(lambda d: d.find_elements("css selector", ".card.feed[data-id='feed-world']"))
+        assert "playing" in driver.find_element("css selector", ".card.feed li.playing").text
+        driver.get(server.url + "watch?layout=1&tiles=feed-world")
+        tile = lambda: driver.execute_script("return window.pitlane.tiles()[0]")
+        WebDriverWait(driver, 40, poll_frequency=0.5).until(lambda d: tile()["currentTime"] > 1 and not tile()["paused"])
+        WebDriverWait(driver, 10, poll_frequency=0.5).until(lambda d: tile()["via"] == "via " + server.ranked[0][:4])
+        a.fail()
+        WebDriverWait(driver, 30, poll_frequency=0.5).until(lambda d: (tile()["notice"] or "").startswith("Switched to"))
+        screenshot(driver, "watch-feed-switched")
+        assert tile()["via"] == "via " + server.ranked[1][:4]
+        before = tile()["currentTime"]
+        time.sleep(4)
+        assert tile()["currentTime"] - before >= 3, "the feed plays on after the switch"
+        assert tile()["message"] is None, tile()["message"]
+        assert not console_errors(driver), console_errors(driver)
+    finally:
+        driver.quit()

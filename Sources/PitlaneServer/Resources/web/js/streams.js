@@ -30,8 +30,31 @@ function card(stream) {
       el("button", { title: "A link for VLC, mpv or Kodi", onclick: async (event) => copyText(await playerURL(`/hls/${encodeURIComponent(stream.id)}/master.m3u8`), event.target) }, "Copy link")));
 }
 
+/// A feed: one picture that several streams carry; Pitlane plays the best and fails over inside the stream.
+function feedCard(feed) {
+  const health = feed.memberHealth || {};
+  return el("article", { class: "card feed", "data-id": feed.id },
+    el("h3", {}, feed.title, " ", el("span", { class: "muted" }, feed.quality || "")),
+    el("ol", {}, feed.members.map((member) => {
+      const seen = health[member.id];
+      const note = seen && seen.lastFailure && !seen.healthySince ? ` · failing (${(seen.lastReason || "").replaceAll("_", " ")})` : "";
+      return el("li", { class: member.id === feed.current ? "playing" : "" },
+        `${member.title} — ${member.source}`, member.id === feed.current ? " · playing" : "", note);
+    })),
+    feed.switches.length ? el("div", { class: "muted" },
+      `switched ${feed.switches.length}× · last ${formatTime(feed.switches[0].at)} (${feed.switches[0].reason.replaceAll("_", " ")})`) : null,
+    el("div", { class: "actions" },
+      el("a", { class: "button primary", href: `/watch?layout=1&tiles=${encodeURIComponent(feed.id)}` }, "Watch"),
+      el("button", { onclick: (event) => { addToMultiView(feed.id); event.target.textContent = "Added ✓"; } }, "Add to multi-view"),
+      el("button", { title: "A link for VLC, mpv or Kodi: it fails over between the feed's streams", onclick: async (event) => copyText(await playerURL(`/hls/${encodeURIComponent(feed.id)}/master.m3u8`), event.target) }, "Copy link")));
+}
+
 async function render() {
-  const { streams } = await api("/api/streams?detail=1");
+  const [{ streams }, { feeds }] = await Promise.all([api("/api/streams?detail=1"), api("/api/feeds")]);
+  const shared = feeds.filter((feed) => feed.members.length > 1);
+  const feedSection = shared.length ? [el("section", { class: "group" }, el("h2", {}, "Feeds"),
+    el("p", { class: "muted" }, "One picture from several sources: Pitlane plays the best and switches inside the stream when it fails."),
+    el("div", { class: "cards" }, shared.map(feedCard)))] : [];
   const groups = new Map();
   for (const stream of streams) {
     if (!groups.has(stream.source)) groups.set(stream.source, []);
@@ -39,7 +62,7 @@ async function render() {
   }
   const list = [...groups].map(([source, items]) =>
     el("section", { class: "group" }, el("h2", {}, `Source: ${source}`), el("div", { class: "cards" }, items.map(card))));
-  return list.length ? list : [el("p", { class: "muted" }, "No streams yet: sources are still being read.")];
+  return list.length ? [...feedSection, ...list] : [el("p", { class: "muted" }, "No streams yet: sources are still being read.")];
 }
 
 const status = el("span", { class: "muted", role: "status" });

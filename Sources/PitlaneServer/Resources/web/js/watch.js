@@ -99,6 +99,8 @@ function addTile(streamID) {
   const name = el("span", { class: "name" });
   const engine = el("span", { class: "badge engine" });
   const latency = el("span", { class: "muted latency" });
+  const via = el("span", { class: "muted via" });
+  const notice = el("div", { class: "notice", role: "status" });
   const message = el("div", { class: "message", role: "alert" });
   const focusButton = el("button", { class: "focus", title: "Listen to this tile", onclick: () => focusTile(key) }, "♪ off");
   const volume = el("input", { type: "range", min: "0", max: "1", step: "0.05", "aria-label": "Volume", oninput: (event) => {
@@ -111,9 +113,9 @@ function addTile(streamID) {
   const select = el("select", { "aria-label": "Change stream", onchange: (event) => changeStream(key, event.target.value) });
   const remove = el("button", { class: "remove", title: "Remove this tile", onclick: () => removeTile(key) }, "✕");
   const element = el("div", { class: "tile", "data-tile": key, onclick: (event) => { if (event.target === video) focusTile(key); } },
-    video, el("div", { class: "overlay" }, name, engine, latency), message,
+    video, el("div", { class: "overlay" }, name, engine, latency, via), notice, message,
     el("div", { class: "controls" }, focusButton, volume, mainButton, select, remove));
-  const tile = { key, stream: streamID, element, video, name, engine, latency, message, focusButton, volume, mainButton, select, userMuted: false };
+  const tile = { key, stream: streamID, element, video, name, engine, latency, via, notice, message, focusButton, volume, mainButton, select, userMuted: false };
   tile.player = new Player(video, {
     onTrouble: (step) => recover(tile, step),
     onStatus: (text) => { if (text === "playing") hideMessage(tile); else showMessage(tile, text); },
@@ -261,18 +263,48 @@ window.pitlane = {
     version: tile.player.stats.version, fragsBuffered: tile.player.stats.fragsBuffered, muted: tile.video.muted,
     paused: tile.video.paused, currentTime: tile.video.currentTime, focused: tile.key === focusedKey,
     message: tile.message.classList.contains("shown") ? tile.message.textContent : null,
+    via: tile.via.textContent || null, notice: tile.notice.classList.contains("shown") ? tile.notice.textContent : null,
     capped: tile.player.capped, levelCap: tile.player.levelCap,
   })),
   layout: () => state.layout,
 };
 
+/// Feeds that several streams carry are offered first: they fail over inside Pitlane.
+function feedEntries(feeds) {
+  return feeds.filter((feed) => feed.members.length > 1).map((feed) => ({
+    id: feed.id, title: feed.title, quality: feed.quality, source: `feed of ${feed.members.length}`, feed: true,
+  }));
+}
+
+/// A feed's tile says which member plays, and for a few seconds after a switch, that it switched.
+async function watchFeeds() {
+  for (const tile of tiles) {
+    if (!tile.stream.startsWith("feed-")) { tile.via.textContent = ""; continue; }
+    try {
+      const feed = await api(`/api/feeds/${encodeURIComponent(tile.stream)}`);
+      const playing = feed.members.find((member) => member.id === feed.current);
+      tile.via.textContent = playing ? `via ${playing.source}` : "";
+      const newest = feed.switches[0];
+      if (newest && tile.lastSwitch !== undefined && newest.at !== tile.lastSwitch && playing) {
+        tile.notice.textContent = `Switched to ${playing.title} (${newest.reason.replaceAll("_", " ")})`;
+        tile.notice.classList.add("shown");
+        clearTimeout(tile.noticeTimer);
+        tile.noticeTimer = setTimeout(() => tile.notice.classList.remove("shown"), 8000);
+      }
+      tile.lastSwitch = newest ? newest.at : null;
+    } catch { /* the next round tells */ }
+  }
+}
+
 async function start() {
   await hlsReady;
   try {
-    catalogue = (await api("/api/streams")).streams;
+    const [{ streams }, { feeds }] = await Promise.all([api("/api/streams"), api("/api/feeds")]);
+    catalogue = [...feedEntries(feeds), ...streams];
   } catch {
     catalogue = [];
   }
+  setInterval(watchFeeds, 3000);
   addSelect.replaceChildren(el("option", { value: "" }, "+ Add stream"), ...optionList(null));
   for (const id of saved.tiles) addTile(id);
   arrange();

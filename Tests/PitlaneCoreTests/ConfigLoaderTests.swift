@@ -21,6 +21,7 @@ struct ConfigLoaderTests {
             refresh: {interval: 4m, lease: 90s, min_spacing: 5, hold_timeout: 6.5}
             upstream: {timeout: 10, playlist_max_mb: 2, document_max_mb: 1, segment_max_mb: 128, segment_deadline_factor: 2.5}
             demo: {enabled: no, token_ttl: 10}
+            feeds: {switch_after: 3, switch_back_after: 5m}
             extraction: {interval: 1h, live_interval: 2m, validate: false, concurrency: 8}
             schedule: {refresh: false, jolpica_url: "http://mirror.lan/ergast/f1/", allow_private: yes, race_grace: 45m, grace: 10m}
             sources:
@@ -43,6 +44,7 @@ struct ConfigLoaderTests {
         #expect(config.upstream.limits.playlist == 2 << 20 && config.upstream.limits.document == 1 << 20)
         #expect(config.upstream.limits.segment == 128 << 20 && config.upstream.limits.segmentDeadlineFactor == 2.5)
         #expect(!config.demo.enabled && config.demo.tokenTTL == 10)
+        #expect(config.feeds.switchAfter == 3 && config.feeds.switchBackAfter == 300)
         #expect(config.extraction.interval == 3600 && config.extraction.liveInterval == 120)
         #expect(!config.extraction.validate && config.extraction.concurrency == 8)
         #expect(!config.schedule.refresh && config.schedule.allowPrivate && config.schedule.jolpicaURL.host == "mirror.lan")
@@ -107,6 +109,10 @@ struct ConfigLoaderTests {
         ),
         ("sources: [{id: A B, kind: static, streams: [{url: 'http://x/y', title: t}]}]", "sources[0].id: 'A B' must be lowercase"),
         ("sources: [{id: demo, kind: static, streams: [{url: 'http://x/y', title: t}]}]", "sources[0].id: 'demo' is used twice"),
+        ("feeds: {switch_after: 0}", "feeds.switch_after: must be between 1 and 10"),
+        ("feeds: {switch_back_after: 1}", "feeds.switch_back_after: must be between 5 and 86400 seconds"),
+        ("feeds: {hold: 5}", "feeds.hold: unknown key"),
+        ("sources: [{id: feed, kind: static, streams: [{url: 'http://x/y', title: t}]}]", "sources[0].id: 'feed' is reserved for feeds"),
         ("server: [1, 2]", "server: must be a mapping"),
         ("key: [unclosed", "not valid YAML"),
     ])

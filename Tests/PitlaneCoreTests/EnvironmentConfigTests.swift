@@ -19,7 +19,7 @@ struct EnvironmentConfigTests {
                 "PITLANE_SERVER_PORT": "9000", "PITLANE_REFRESH_HOLD_TIMEOUT": "6.5", "PITLANE_LOG_LEVEL": "debug",
                 "PITLANE_LOG_FORMAT": "json", "PITLANE_SECRET": "0123456789abcdef #not a comment",
                 "PITLANE_SERVER_CORS_ORIGINS": "[https://tv.example.com]", "PITLANE_UPSTREAM_SEGMENT_CACHE_MB": "16",
-                "PITLANE_DEMO_ENABLED": "false",
+                "PITLANE_DEMO_ENABLED": "false", "PITLANE_FEEDS_SWITCH_AFTER": "4",
                 // Not configuration: the file's own variable, the clock, a test's settings, an empty value.
                 "PITLANE_CONFIG": "/elsewhere.yaml", "PITLANE_NOW": "2026-12-06T13:00:00Z", "PITLANE_TEST_OUTPUT": "/tmp/x",
                 "PITLANE_SCHEDULE_REFRESH": "", "HOME": "/root",
@@ -31,6 +31,7 @@ struct EnvironmentConfigTests {
         #expect(config.server.corsOrigins == ["https://tv.example.com"])
         #expect(config.upstream.segmentCacheBytes == 16 << 20)
         #expect(!config.demo.enabled && config.schedule.refresh)
+        #expect(config.feeds.switchAfter == 4)
     }
 
     @Test func withoutAFileTheEnvironmentIsTheWholeConfiguration() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import NIOCore
 import PitlaneCore
 import Testing
@@ -12,6 +13,7 @@ final class FeedHarness: @unchecked Sendable {
     let refresher: TokenRefresher
     let proxy: HLSProxy
     let feeds: FeedProxy
+    let metrics = TestMetrics()
     private let lock = NSLock()
     private var down: Set<String> = []
     private var frozen: [String: Date] = [:]
@@ -24,7 +26,8 @@ final class FeedHarness: @unchecked Sendable {
         refresher = TokenRefresher(catalog: catalog, clock: clock, policy: RefreshPolicy(minSpacing: 0, holdTimeout: 1))
         proxy = HLSProxy(catalog: catalog, refresher: refresher, upstream: upstream, signer: TestSupport.signer, clock: clock)
         feeds = FeedProxy(
-            proxy: proxy, catalog: catalog, settings: FeedSettings(switchAfter: switchAfter, switchBackAfter: 60), clock: clock)
+            proxy: proxy, catalog: catalog, settings: FeedSettings(switchAfter: switchAfter, switchBackAfter: 60), clock: clock,
+            metrics: PitlaneMetrics(factory: metrics))
         // Weak: a probe the feed started may still ask after the test ended.
         upstream.setHandler { [weak self] request in self?.answer(request) ?? .init(status: 503, body: "gone") }
         let extractor = FakeExtractor([
@@ -119,6 +122,9 @@ final class FeedHarness: @unchecked Sendable {
         let feed = try #require(await harness.feeds.session(harness.feedID))
         #expect(await feed.switches.count == 1)
         #expect(await feed.switches.first?.reason == .segmentFailed)
+        let counted = try harness.metrics.expectCounter(
+            MetricName.feedSwitches, [("feed", harness.feedID), ("reason", "segment_failed")])
+        #expect(counted.totalValue == 1)
         // The segment after it, from the same old playlist, comes from the new member too, with no second switch.
         #expect(await harness.fetch(uris[3]).status == 200)
         #expect(await feed.switches.count == 1)

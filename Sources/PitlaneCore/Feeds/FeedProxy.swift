@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 
 /// Serves a feed under `/hls/{feed}/…`: the playing member's master, the feed's own media playlists (see
 /// `FeedTimeline`) and its members' resources, and fails over inside them. A failed segment is answered
@@ -15,6 +16,7 @@ public final class FeedProxy: Sendable {
     let metrics: PitlaneMetrics
     let logger: Logger
     let sessions: FeedSessions
+    let grouping = NIOLockedValueBox<(at: Date, members: [String: [String]])?>(nil)
 
     public init(
         proxy: HLSProxy, catalog: StreamCatalog, settings: FeedSettings = FeedSettings(), clock: any WallClock,
@@ -184,8 +186,21 @@ public final class FeedProxy: Sendable {
 
     /// The feed's members, ranked, and its session.
     func resolve(_ id: String) async -> ([String], FeedSession)? {
-        guard Self.isFeed(id), let feed = FeedGrouping.feeds(await catalog.all()).first(where: { $0.id == id }) else { return nil }
-        return (feed.members.map(\.descriptor.id), await sessions.session(id))
+        guard Self.isFeed(id), let members = await members(of: id) else { return nil }
+        return (members, await sessions.session(id))
+    }
+
+    /// Every segment request asks: the grouping is kept for a second (by the injected clock) rather than
+    /// made again from the whole catalogue each time.
+    func members(of id: String) async -> [String]? {
+        let now = clock.now()
+        if let kept = grouping.withLockedValue({ $0 }), now.timeIntervalSince(kept.at) < 1, now >= kept.at {
+            return kept.members[id]
+        }
+        let feeds = FeedGrouping.feeds(await catalog.all())
+        let members = Dictionary(feeds.map { ($0.id, $0.members.map(\.descriptor.id)) }, uniquingKeysWith: { first, _ in first })
+        grouping.withLockedValue { $0 = (now, members) }
+        return members[id]
     }
 
     func memberPlaylist(_ member: String, key: String, session: FeedSession) async throws -> MemberPlaylist {

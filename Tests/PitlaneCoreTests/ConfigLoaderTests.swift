@@ -112,7 +112,11 @@ struct ConfigLoaderTests {
         ("feeds: {switch_after: 0}", "feeds.switch_after: must be between 1 and 10"),
         ("feeds: {switch_back_after: 1}", "feeds.switch_back_after: must be between 5 and 86400 seconds"),
         ("feeds: {hold: 5}", "feeds.hold: unknown key"),
-        ("sources: [{id: feed, kind: static, streams: [{url: 'http://x/y', title: t}]}]", "sources[0].id: 'feed' is reserved for feeds"),
+        (
+            "sources: [{id: feed, kind: static, streams: [{url: 'http://x/y', title: t}]}]",
+            "sources[0].id: 'feed': 'feed' and 'feed-…' are reserved"
+        ),
+        ("sources: [{id: feed-cam, kind: static, streams: [{url: 'http://x/y', title: t}]}]", "sources[0].id: 'feed-cam': 'feed' and"),
         ("server: [1, 2]", "server: must be a mapping"),
         ("key: [unclosed", "not valid YAML"),
     ])

@@ -180,11 +180,27 @@ final class FeedHarness: @unchecked Sendable {
         #expect(harness.count("EXT-X-DISCONTINUITY", in: after) == 1)
     }
 
-    @Test func aHandleOfAStreamOutsideTheFeedIsRefused() async {
+    @Test func aHandleOfACataloguedStreamOutsideTheFeedIsRefused() async throws {
         let harness = await FeedHarness()
-        let token = TestSupport.signer.sign(ResourceHandle(stream: "other-stream", kind: .segment, url: "https://evil.example/x.ts"))
+        // Another feed's stream, in the catalogue: its handle is genuine, but not this feed's.
+        let extractor = FakeExtractor([Candidate(url: URL(string: "https://c.example/live.m3u8")!, title: "Other", key: "c")])
+        await harness.refresher.register(Source(id: "other", kind: "static", extractor: extractor))
+        await harness.refresher.discover("other")
+        harness.clock.advance(by: 2)
+        let other = try #require(await harness.catalog.all().first { $0.descriptor.source == "other" }?.descriptor.id)
+        let token = TestSupport.signer.sign(ResourceHandle(stream: other, kind: .segment, url: "https://c.example/x.ts"))
         let reply = await harness.feeds.resource(feed: harness.feedID, token: "main~1~" + token, ext: "ts", range: nil)
         #expect(reply.status == 403)
-        #expect(harness.upstream.requests.allSatisfy { $0.url.host != "evil.example" })
+        #expect(harness.upstream.requests.allSatisfy { $0.url.host != "c.example" })
+    }
+
+    @Test func aPositionNoPlaylistHasIsReadSafely() async {
+        let harness = await FeedHarness()
+        let uri = harness.segmentURIs(await harness.playlist())[0]
+        let handle = uri.split(separator: "~").last.map(String.init) ?? ""
+        for msn in ["-9223372036854775808", "9223372036854775807", "x"] {
+            let reply = await harness.fetch("../s/main~\(msn)~" + handle)
+            #expect(reply.status == 200 || reply.status == 403, "\(msn): \(reply.status)")
+        }
     }
 }

@@ -71,6 +71,70 @@ import Testing
         #expect(await feed.switches.map(\.reason) == [.segmentFailed, .recovered])
     }
 
+    @Test func withEveryOtherMemberFailingTheFeedStaysRatherThanFlapping() async {
+        let clock = ManualClock(TestSupport.start)
+        let feed = session(clock, switchAfter: 1)
+        _ = await feed.member(among: members)
+        await feed.failed("b", .playlist, reason: .playlistFailed, members: members)
+        await feed.failed("c", .playlist, reason: .playlistFailed, members: members)
+        #expect(await feed.failed("a", .segment, reason: .segmentFailed, members: members) == false)
+        #expect(await feed.playing == "a")
+        #expect(await feed.switches.isEmpty)
+    }
+
+    @Test func aFasterMemberRankedAboveThePlayingOneIsNoReasonToSwitch() async {
+        let clock = ManualClock(TestSupport.start)
+        let feed = session(clock, switchAfter: 1, back: 60)
+        #expect(await feed.member(among: ["b", "a"]) == "b")
+        // The ranking changes (a measured faster) and a answers well for long: b plays on.
+        await feed.succeeded("a", .playlist)
+        clock.advance(by: 600)
+        #expect(await feed.switchBack(members: ["a", "b"]) == nil)
+        #expect(await feed.standby(members: ["a", "b"]).isEmpty)
+        #expect(await feed.playing == "b")
+    }
+
+    @Test func aPlaylistOfAMemberThatNoLongerPlaysChangesNothing() async throws {
+        let clock = ManualClock(TestSupport.start)
+        let feed = session(clock, switchAfter: 1)
+        _ = await feed.member(among: members)
+        _ = await feed.merge(FeedTimelineTests.member("a", first: 100), member: "a", key: "k")
+        await feed.failed("a", .segment, reason: .segmentFailed, members: members)
+        _ = await feed.merge(FeedTimelineTests.member("b", first: 500, offset: 2), member: "b", key: "k")
+        // A request that fetched a's playlist before the switch merges it after: it is ignored.
+        let late = try #require(await feed.merge(FeedTimelineTests.member("a", first: 101, offset: 2), member: "a", key: "k"))
+        let members = late.lines.compactMap { if case .uri(let uri) = $0 { uri } else { nil } }
+        #expect(members.last?.hasSuffix("~b503.ts") == true, "\(members)")
+        #expect(late.lines.filter { $0 == .tag(Tag(name: "EXT-X-DISCONTINUITY", value: nil)) }.count == 1)
+    }
+
+    @Test func aSwitchWaitsForABehindMemberAtMostATargetDuration() async throws {
+        let clock = ManualClock(TestSupport.start)
+        let feed = session(clock, switchAfter: 1)
+        _ = await feed.member(among: members)
+        _ = await feed.merge(FeedTimelineTests.member("a", first: 100, offset: 20), member: "a", key: "k")  // ends at + 28 s
+        await feed.failed("a", .segment, reason: .segmentFailed, members: members)
+        // b runs 6 s behind: its newest ends at + 22 s. The feed waits for it…
+        let b = FeedTimelineTests.member("b", first: 700, offset: 14)
+        let waiting = try #require(await feed.merge(b, member: "b", key: "k"))
+        #expect(waiting.serialized().contains("b70") == false)
+        // …one target duration (2 s), then b joins at its live edge.
+        clock.advance(by: 2)
+        let joined = try #require(await feed.merge(b, member: "b", key: "k"))
+        #expect(joined.serialized().contains("~104~b703.ts"))
+    }
+
+    @Test func madeUpKeysMakeNoMediaPlaylists() async {
+        let clock = ManualClock(TestSupport.start)
+        let feed = session(clock)
+        let index = MasterIndex(entries: [
+            MasterIndex.Entry(key: "v1-x", kind: .variant, upstream: URL(string: "https://a.example/1.m3u8")!, bandwidth: 1, height: 1)
+        ])
+        await feed.remember(index)
+        #expect(await feed.entry(for: "v1-x", in: index)?.key == "v1-x")
+        #expect(await feed.entry(for: "v9999-made-up", in: index) == nil)
+    }
+
     @Test func aFrozenEdgeIsStalledAfterThreeTargetDurations() async {
         let clock = ManualClock(TestSupport.start)
         let feed = session(clock)

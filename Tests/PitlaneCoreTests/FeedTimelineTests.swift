@@ -170,6 +170,51 @@ import Testing
         #expect(text.contains("#EXT-X-DISCONTINUITY\n#EXT-X-KEY:METHOD=NONE\n#EXT-X-MAP:URI=\"../s/binit.mp4\""))
     }
 
+    @Test func aMemberThatRestartsItsNumberingJoinsAfterADiscontinuity() {
+        var timeline = FeedTimeline()
+        timeline.merge(Self.member("a", first: 5000), member: "a")
+        // The packager restarted: a counts from 0 again, its dates go on.
+        timeline.merge(Self.member("a", first: 0, offset: 8), member: "a")
+        #expect(timeline.segment(at: 5004)?.memberMSN == 0)
+        #expect(timeline.segment(at: 5004)?.discontinuity == true)
+        timeline.merge(Self.member("a", first: 1, offset: 10), member: "a")
+        #expect(timeline.segment(at: 5007)?.memberMSN == 3)
+        #expect(timeline.segment(at: 5008)?.memberMSN == 4)
+    }
+
+    @Test func substitutesAreRefusedUnderAnInitSectionOrAKey() {
+        let map = "#EXT-X-MAP:URI=\"../s/ainit.mp4\"\n"
+        var timeline = FeedTimeline()
+        timeline.merge(Self.member("a", first: 0, extra: map), member: "a")
+        #expect(timeline.substitute(Self.member("b", first: 0, extra: "#EXT-X-MAP:URI=\"../s/binit.mp4\"\n"), member: "b", at: 2) == nil)
+        var clear = FeedTimeline()
+        clear.merge(Self.member("a", first: 0), member: "a")
+        let key = "#EXT-X-KEY:METHOD=AES-128,URI=\"../s/bkey.key\"\n"
+        #expect(clear.substitute(Self.member("b", first: 0, extra: key), member: "b", at: 2) == nil)
+    }
+
+    @Test func hostileNumbersAreReadSafely() throws {
+        let huge = """
+            #EXTM3U
+            #EXT-X-MEDIA-SEQUENCE:9223372036854775807
+            #EXT-X-SKIP:SKIPPED-SEGMENTS=9223372036854775807
+            #EXTINF:1e300,
+            ../s/a.ts
+            #EXT-X-PROGRAM-DATE-TIME:99999-01-01T00:00:00Z
+            #EXTINF:-5,
+            ../s/b.ts
+            """
+        let member = MemberPlaylist(try PlaylistParser.parse(huge), member: "a")
+        #expect(member.segments.map(\.memberMSN) == [0, 1])
+        #expect(member.segments.map(\.duration) == [0, 0])
+        #expect(member.targetDuration >= 1)
+        var timeline = FeedTimeline()
+        timeline.merge(member, member: "a")
+        #expect(timeline.segment(at: Int.min) == nil && timeline.segment(at: Int.max) == nil)
+        _ = timeline.render(key: "k").serialized()
+        #expect(MediaPlaylistWalker.references(in: try PlaylistParser.parse(huge)).count == 2)
+    }
+
     @Test func aMemberThatWasNotReadForLongerThanItsWindowContinuesAfterADiscontinuity() {
         var timeline = FeedTimeline()
         timeline.merge(Self.member("a", first: 0), member: "a")

@@ -196,9 +196,9 @@ public enum ConfigLoader {
         guard id.range(of: "^[a-z0-9][a-z0-9_-]*$", options: .regularExpression) != nil else {
             throw ConfigError(key: map.path + ".id", message: "'\(id)' must be lowercase letters, digits, '-' or '_'")
         }
-        guard id != "feed" else {
+        guard id != "feed", !id.hasPrefix("feed-") else {
             // Stream ids begin with their source's id, and `feed-` begins a feed's (both live under /hls/).
-            throw ConfigError(key: map.path + ".id", message: "'feed' is reserved for feeds; choose another id")
+            throw ConfigError(key: map.path + ".id", message: "'\(id)': 'feed' and 'feed-…' are reserved for feeds; choose another id")
         }
         var source = Configuration.SourceConfig(id: id, kind: kind)
         source.title = try map.optional("title")?.string()

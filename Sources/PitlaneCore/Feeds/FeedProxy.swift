@@ -66,18 +66,23 @@ public final class FeedProxy: Sendable {
         guard let (members, session) = await resolve(id) else { return Self.noFeed(id) }
         _ = await session.switchBack(members: members)
         var last = ProxyReply.failure(.unavailable("no member of feed \(id) answers"))
-        for _ in 0..<(members.count * settings.switchAfter + 1) {
+        for _ in 0..<attempts(members) {
             guard let member = await session.member(among: members) else { break }
             do {
                 let cut = try await memberPlaylist(member, key: key, session: session)
-                if let reason = await trouble(member, key: key, cut: cut, session: session) {
+                if let reason = await trouble(member, key: key, cut: cut, session: session, members: members) {
                     if await session.failed(member, .playlist, reason: reason, members: members, immediate: true) { continue }
                 } else {
                     await session.succeeded(member, .playlist)
                 }
-                let playlist = await session.merge(cut, member: member, key: key)
+                guard let playlist = await session.merge(cut, member: member, key: key) else {
+                    return .failure(ProxyFailure(status: 503, message: "feed \(id) keeps as many media playlists as it may", retryAfter: 5))
+                }
                 probe(await session.standby(members: members), key: key, session: session)
                 return .playlist(playlist)
+            } catch let failure as ProxyFailure where failure.status == 404 {
+                // No such variant: the player's mistake, not the member's failure.
+                return .failure(failure)
             } catch {
                 last = proxy.memberFailure(error, stream: member, what: "feed \(id) variant \(key)")
                 await session.failed(member, .playlist, reason: .playlistFailed, members: members)
@@ -106,7 +111,7 @@ public final class FeedProxy: Sendable {
         }
         var current = (member: handle.stream, token: position.handle, ext: ext, range: range)
         var last = ProxyReply.failure(.unavailable("no member of feed \(id) has this segment"))
-        for _ in 0..<(members.count * settings.switchAfter + 1) {
+        for _ in 0..<attempts(members) {
             // The segment that answers for this place now: another member's, once its own member failed.
             if await session.isFailing(current.member), let playing = await session.member(among: members), playing != current.member,
                 await session.answering(key: key, msn: msn)?.member == current.member
@@ -121,6 +126,7 @@ public final class FeedProxy: Sendable {
             // A member that left the feed's play, or that keeps a player waiting longer than a segment lasts
             // while another member could answer, is given up on.
             let patience = members.count > 1 ? Duration.seconds(max(1, await session.targetDuration(key: key))) : nil
+            // (A member held for a token refresh is waited for: the hold has its own bound.)
             guard let reply = await attempt(current.member, current.token, current.ext, current.range, session: session, patience: patience)
             else {
                 last = .failure(.unavailable("the feed's member did not answer in time"))
@@ -171,8 +177,8 @@ public final class FeedProxy: Sendable {
                 let deadline = patience.map { ContinuousClock.now + $0 }
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(100))
-                    if playing, await session.playing != member { return nil }
-                    if let deadline, ContinuousClock.now >= deadline { return nil }
+                    if playing, await session.playing != member, await session.isFailing(member) { return nil }
+                    if let deadline, ContinuousClock.now >= deadline, !proxy.isHolding(member) { return nil }
                 }
                 return nil
             }
@@ -183,6 +189,11 @@ public final class FeedProxy: Sendable {
     }
 
     // MARK: Parts
+
+    /// Tries per request: the playing member up to `switch_after` times, then the one switched to once; a
+    /// feed of one tries once, as its stream's own route does. Each try is bounded (its hold, the upstream
+    /// timeout, the patience), so the request is.
+    func attempts(_ members: [String]) -> Int { members.count > 1 ? settings.switchAfter + 1 : 1 }
 
     /// The feed's members, ranked, and its session.
     func resolve(_ id: String) async -> ([String], FeedSession)? {
@@ -210,7 +221,11 @@ public final class FeedProxy: Sendable {
 
     /// Why the member's playlist, though it came, should not be played: its edge froze, or its source's
     /// last run no longer found it.
-    func trouble(_ member: String, key: String, cut: MemberPlaylist, session: FeedSession) async -> FeedSwitch.Reason? {
+    func trouble(_ member: String, key: String, cut: MemberPlaylist, session: FeedSession, members: [String]) async
+        -> FeedSwitch.Reason?
+    {
+        // A member whose event ended while the feed has others: they may still be live.
+        if cut.ended, members.count > 1 { return .edgeStalled }
         if await session.edgeStalled(
             member, key: key, newest: cut.segments.last?.memberMSN, targetDuration: cut.targetDuration, ended: cut.ended)
         {
@@ -232,10 +247,12 @@ public final class FeedProxy: Sendable {
                 defer { Task { await session.endProbe(member) } }
                 do {
                     let cut = try await memberPlaylist(member, key: key, session: session)
-                    if let reason = await trouble(member, key: key, cut: cut, session: session) {
+                    if let reason = await trouble(member, key: key, cut: cut, session: session, members: []) {
                         await session.failed(member, .playlist, reason: reason, members: [])
-                    } else {
+                    } else if await segmentAnswers(cut) {
                         await session.succeeded(member, .playlist)
+                    } else {
+                        await session.failed(member, .segment, reason: .segmentFailed, members: [])
                     }
                 } catch {
                     // Quietly: a dead member is probed every target duration while the feed is watched.
@@ -246,6 +263,15 @@ public final class FeedProxy: Sendable {
                 }
             }
         }
+    }
+
+    /// A probe's check that the member's newest segment answers too (its first kilobyte): a member whose
+    /// playlists come but whose segments fail is not healthy.
+    func segmentAnswers(_ cut: MemberPlaylist) async -> Bool {
+        guard let newest = cut.segments.last, let resource = FeedPosition.resource(of: newest) else { return false }
+        let reply = await proxy.resource(stream: newest.member, token: resource.handle, ext: resource.ext, range: "bytes=0-1023")
+        if case .stream(let body) = reply.body { _ = try? await body.collect(upTo: 64 * 1024, within: .seconds(5)) }
+        return reply.status == 200 || reply.status == 206
     }
 
     static func noFeed(_ id: String) -> ProxyReply {
@@ -261,7 +287,7 @@ struct FeedPosition {
 
     init(_ token: String) {
         let parts = token.split(separator: "~", maxSplits: 2, omittingEmptySubsequences: false)
-        if parts.count == 3, let msn = Int(parts[1]) {
+        if parts.count == 3, let msn = Int(parts[1]), (0...Playlist.largestSequence * 2).contains(msn) {
             key = String(parts[0])
             self.msn = msn
             handle = String(parts[2])
@@ -278,8 +304,9 @@ struct FeedPosition {
         var range: String?
         for case .tag(let tag) in segment.lines where tag.name == "EXT-X-BYTERANGE" {
             let parts = (tag.value ?? "").split(separator: "@")
-            if parts.count == 2, let length = Int(parts[0]), let offset = Int(parts[1]), length > 0 {
-                range = "bytes=\(offset)-\(offset + length - 1)"
+            if parts.count == 2, let length = Int(parts[0]), let offset = Int(parts[1]), length > 0, offset >= 0 {
+                let (end, overflow) = offset.addingReportingOverflow(length - 1)
+                if !overflow { range = "bytes=\(offset)-\(end)" }
             }
         }
         return (String(file[..<dot]), String(file[file.index(after: dot)...]), range)

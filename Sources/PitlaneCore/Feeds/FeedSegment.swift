@@ -76,7 +76,7 @@ public struct MemberPlaylist: Sendable, Equatable {
                 switch tag.name {
                 case "EXT-X-SKIP":
                     // Never asked for by a feed; if an upstream sends it anyway, the numbering still holds.
-                    msn += Int(tag.attributes["SKIPPED-SEGMENTS"] ?? "") ?? 0
+                    msn += Playlist.skipped(tag)
                 case "EXT-X-MAP": map = tag
                 case "EXT-X-KEY":
                     let method = tag.attributes["METHOD"] ?? "NONE"
@@ -84,7 +84,7 @@ public struct MemberPlaylist: Sendable, Equatable {
                     keys.removeAll { ($0.attributes["KEYFORMAT"] ?? "identity") == format || method == "NONE" }
                     if method != "NONE" { keys.append(tag) }
                 case "EXT-X-DISCONTINUITY": discontinuity = true
-                case "EXT-X-PROGRAM-DATE-TIME": programDateTime = tag.value.flatMap(FeedSegment.parseDate)
+                case "EXT-X-PROGRAM-DATE-TIME": programDateTime = tag.value.flatMap(FeedSegment.parseDate).flatMap(FeedSegment.plausible)
                 case "EXTINF":
                     duration = Double((tag.value ?? "").prefix { $0 != "," }.trimmingCharacters(in: .whitespaces))
                     own.append(line)
@@ -95,7 +95,8 @@ public struct MemberPlaylist: Sendable, Equatable {
                 continue
             case .uri:
                 own.append(line)
-                let seconds = duration.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } ?? 0
+                // A duration no segment has (negative, NaN, over a day) counts as none.
+                let seconds = duration.flatMap { $0.isFinite && $0 >= 0 && $0 <= 86_400 ? $0 : nil } ?? 0
                 segments.append(
                     FeedSegment(
                         member: member, memberMSN: msn, duration: seconds, programDateTime: programDateTime, map: map, keys: keys,
@@ -127,4 +128,9 @@ extension FeedSegment {
     }
 
     static func formatDate(_ date: Date) -> String { fractional.format(date) }
+
+    /// A date between the years 1970 and 9999, else none (arithmetic and formatting stay sane).
+    static func plausible(_ date: Date) -> Date? {
+        (0...253_402_300_799).contains(date.timeIntervalSince1970) ? date : nil
+    }
 }

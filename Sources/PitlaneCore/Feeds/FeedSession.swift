@@ -79,6 +79,10 @@ public actor FeedSession {
     var variants: [String: MasterIndex.Entry] = [:]
     var probing: Set<String> = []
     var probed: [String: Date] = [:]
+    /// Members the feed switched away from because they failed: the only ones it goes back to.
+    var left: Set<String> = []
+    /// Per key: since when a switch has waited for the new member's next segment.
+    var waiting: [String: Date] = [:]
     /// Told of every switch as it is made (the proxy logs and counts it).
     let announce: @Sendable (String, FeedSwitch) -> Void
     static let historyLimit = 50
@@ -153,26 +157,29 @@ public actor FeedSession {
         health[member] = record
         guard playing == member else { return playing != nil }
         guard immediate || inRow >= settings.switchAfter else { return false }
-        let others = members.filter { $0 != member }
-        guard let next = others.first(where: isHealthy) ?? others.min(by: { lastFailure($0) < lastFailure($1) }) else {
-            return false
-        }
+        // Only to a member that has not failed within `switch_back_after`: with every member in trouble the
+        // feed stays where it is rather than flapping between them.
+        guard let next = members.first(where: { $0 != member && isHealthy($0) }) else { return false }
         note(from: member, to: next, reason: reason)
+        left.insert(member)
         playing = next
         return true
     }
 
     /// A better-ranked member than the playing one that has been healthy for `switch_back_after`: the feed
     /// goes back to it (at the next segment boundary: the next playlist appends its segments).
+    /// Only a member the feed left because it failed is gone back to: a change of rank (a faster start-up
+    /// measured) never moves a feed that plays well.
     public func switchBack(members: [String]) -> String? {
         guard let playing, let position = members.firstIndex(of: playing) else { return nil }
         let now = clock.now()
         let back = members[..<position].first { member in
-            guard let since = health[member]?.healthySince else { return false }
+            guard left.contains(member), let since = health[member]?.healthySince else { return false }
             return now.timeIntervalSince(since) >= settings.switchBackAfter
         }
         guard let back else { return nil }
         note(from: playing, to: back, reason: .recovered)
+        left.remove(back)
         self.playing = back
         return back
     }
@@ -181,7 +188,7 @@ public actor FeedSession {
     /// when one has recovered.
     public func standby(members: [String]) -> [String] {
         guard let playing, let position = members.firstIndex(of: playing) else { return [] }
-        return Array(members[..<position])
+        return members[..<position].filter { left.contains($0) }
     }
 
     /// Whether a probe of `member` may start now: one at a time per member, one per target duration.
@@ -216,15 +223,31 @@ public actor FeedSession {
     // MARK: Numbering
 
     /// Takes in the playing member's playlist for `key` and gives the feed's.
-    public func merge(_ playlist: MemberPlaylist, member: String, key: String) -> Playlist {
-        guard timelines[key] != nil || timelines.count < Self.timelineLimit else { return FeedTimeline().render(key: key) }
-        timelines[key, default: FeedTimeline()].merge(playlist, member: member)
-        return timelines[key, default: FeedTimeline()].render(key: key)
+    /// Nil when the feed already keeps `timelineLimit` media playlists and this is another one.
+    ///
+    /// A playlist of a member that no longer plays (fetched before a switch another request made) changes
+    /// nothing. A switch waits for the new member's segment that follows the moment the feed reached, but
+    /// at most a target duration: a member that runs behind then joins at its live edge.
+    public func merge(_ playlist: MemberPlaylist, member: String, key: String) -> Playlist? {
+        guard timelines[key] != nil || timelines.count < Self.timelineLimit else { return nil }
+        var timeline = timelines[key] ?? FeedTimeline()
+        if member == playing || timeline.member == nil {
+            let now = clock.now()
+            let overdue = waiting[key].map { now.timeIntervalSince($0) >= Double(timeline.targetDuration) || now < $0 } ?? false
+            if timeline.merge(playlist, member: member, joinAtEdge: overdue) {
+                waiting[key] = nil
+            } else if waiting[key] == nil {
+                waiting[key] = now
+            }
+        }
+        timelines[key] = timeline
+        return timeline.render(key: key)
     }
 
     /// `member`'s segment that answers for the place `msn` of `key`, whose listed member failed.
     public func substitute(_ playlist: MemberPlaylist, member: String, key: String, at msn: Int) -> FeedSegment? {
-        timelines[key]?.substitute(playlist, member: member, at: msn)
+        guard member == playing else { return timelines[key]?.answering(at: msn) }
+        return timelines[key]?.substitute(playlist, member: member, at: msn)
     }
 
     /// The segment that answers for the place `msn` of `key` now.
@@ -238,12 +261,18 @@ public actor FeedSession {
 
     /// Remembers the variants of the master the players were given.
     public func remember(_ index: MasterIndex) {
-        for entry in index.entries.prefix(Self.timelineLimit) { variants[entry.key] = entry }
+        for entry in index.entries.prefix(Self.timelineLimit) where variants[entry.key] != nil || variants.count < Self.timelineLimit {
+            variants[entry.key] = entry
+        }
     }
 
-    /// How a member's master index is asked for the feed's `key`: the same key, else the nearest of its kind.
+    /// How a member's master index is asked for the feed's `key`: the same key, else the nearest of its
+    /// kind to the variant the players were given under it. A key neither the master the players got nor
+    /// this member lists is no key of the feed (a made-up key must not make a media playlist).
     public func entry(for key: String, in index: MasterIndex) -> MasterIndex.Entry? {
-        index.entry(forKey: key, like: variants[key])
+        guard variants[key] != nil || index.entries.contains(where: { $0.key == key }) || key == MasterIndex.singleVariantKey
+        else { return nil }
+        return index.entry(forKey: key, like: variants[key])
     }
 
     // MARK: Health

@@ -30,16 +30,18 @@ public struct FeedTimeline: Sendable, Equatable {
     public var member: String? { segments.last?.member }
 
     public func segment(at msn: Int) -> FeedSegment? {
-        let index = msn - firstMSN
-        return segments.indices.contains(index) ? segments[index] : nil
+        guard msn >= firstMSN, msn < nextMSN else { return nil }
+        return segments[msn - firstMSN]
     }
 
     /// Takes in the playing member's playlist. Its new segments are appended; when it is another member than
     /// the last one (a switch), its segments join after the last segment listed, from the same moment.
     /// Returns false when a switch found no segment of the new member after that moment yet (the window is
     /// left as it is until one comes).
+    ///
+    /// `joinAtEdge`: the switch has waited long enough; the new member's newest segment follows.
     @discardableResult
-    public mutating func merge(_ playlist: MemberPlaylist, member: String) -> Bool {
+    public mutating func merge(_ playlist: MemberPlaylist, member: String, joinAtEdge: Bool = false) -> Bool {
         absorbHeader(playlist)
         guard let last = segments.last else {
             // The first member numbers the feed as it numbers itself.
@@ -47,7 +49,9 @@ public struct FeedTimeline: Sendable, Equatable {
             append(playlist.segments, discontinuityFirst: false)
             return true
         }
-        if last.member == member {
+        if last.member == member, let newest = playlist.segments.last,
+            newest.memberMSN >= last.memberMSN || last.memberMSN - newest.memberMSN <= windowLength
+        {
             let fresh = playlist.segments.filter { $0.memberMSN > last.memberMSN }
             // A member that restarted its numbering, or one not read for longer than its window: what
             // follows is not the next segment, so it starts after a discontinuity.
@@ -55,7 +59,11 @@ public struct FeedTimeline: Sendable, Equatable {
             append(fresh, discontinuityFirst: !continuous)
             return true
         }
-        guard let start = Self.start(in: playlist.segments, after: last, replacing: []) else { return false }
+        // Another member, or the same one numbering anew (a packager restarted): it joins after a
+        // discontinuity, from the moment the feed reached.
+        guard
+            let start = Self.start(in: playlist.segments, after: last, replacing: []) ?? (joinAtEdge ? playlist.segments.indices.last : nil)
+        else { return false }
         append(Array(playlist.segments[start...]), discontinuityFirst: true)
         return true
     }
@@ -80,7 +88,10 @@ public struct FeedTimeline: Sendable, Equatable {
             let rest = Array(segments[index...].prefix { $0.member == listed.member })
             if let start = Self.start(in: playlist.segments, after: after, replacing: rest) { chosen = playlist.segments[start] }
         }
-        if let chosen { substitutes[msn] = chosen }
+        // A segment of another member under the place's EXT-X-MAP or EXT-X-KEY would be read with the wrong
+        // init section or key: such places are not answered by another member.
+        guard let chosen, chosen.map == nil, chosen.keys.isEmpty, listed.map == nil, listed.keys.isEmpty else { return nil }
+        substitutes[msn] = chosen
         return chosen
     }
 
@@ -129,7 +140,16 @@ public struct FeedTimeline: Sendable, Equatable {
             if segment.programDateTime == nil, let end = segments.last?.end { segment.programDateTime = end }
             segments.append(segment)
         }
-        let excess = segments.count - windowLength
+        // The window keeps the member's length, and never less than three target durations (RFC 8216bis
+        // §6.2.2), which a switch between members of different lengths would otherwise break.
+        var total = segments.reduce(0) { $0 + $1.duration }
+        var excess = 0
+        while excess < segments.count - windowLength {
+            let rest = total - segments[excess].duration
+            guard rest >= 3 * Double(targetDuration) || segments.count - excess > Self.maximumWindow else { break }
+            total = rest
+            excess += 1
+        }
         guard excess > 0 else { return }
         discontinuitySequence += segments.prefix(excess).filter(\.discontinuity).count
         segments.removeFirst(excess)

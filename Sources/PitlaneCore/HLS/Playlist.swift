@@ -27,9 +27,21 @@ public struct Playlist: Sendable, Hashable {
         firstTagValue("EXT-X-TARGETDURATION").flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
     }
 
-    /// The media sequence number of the first segment (0 when the tag is absent, as the RFC says).
+    /// The media sequence number of the first segment (0 when the tag is absent, as the RFC says). A
+    /// number no real stream reaches (negative, or over 2^53) reads as 0: counting on from `Int.max` would
+    /// trap, and nothing an upstream writes may crash Pitlane.
     public var mediaSequence: Int {
-        firstTagValue("EXT-X-MEDIA-SEQUENCE").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 0
+        let value = firstTagValue("EXT-X-MEDIA-SEQUENCE").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 0
+        return (0...Self.largestSequence).contains(value) ? value : 0
+    }
+
+    /// The largest media sequence number or skip count Pitlane takes as written.
+    public static let largestSequence = 1 << 53
+
+    /// An `EXT-X-SKIP`'s SKIPPED-SEGMENTS, within the same bounds.
+    public static func skipped(_ tag: Tag) -> Int {
+        let value = Int(tag.attributes["SKIPPED-SEGMENTS"] ?? "") ?? 0
+        return (0...largestSequence).contains(value) ? value : 0
     }
 
     public var hasEndList: Bool { firstTagValue("EXT-X-ENDLIST") != nil }

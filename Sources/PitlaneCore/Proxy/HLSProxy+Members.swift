@@ -24,6 +24,9 @@ extension HLSProxy {
         return try? await index(for: record)
     }
 
+    /// Whether a request for the stream is held for a token refresh now.
+    public func isHolding(_ stream: String) -> Bool { holds.withLockedValue { $0[stream] != nil } }
+
     /// A handle's content whatever stream it was sealed for (a feed checks the stream is its member).
     public func openHandle(_ token: String) throws(HandleError) -> ResourceHandle {
         try signer.open(token)

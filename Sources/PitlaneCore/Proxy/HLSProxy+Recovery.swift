@@ -56,6 +56,12 @@ extension HLSProxy {
     func holdForRefresh(_ id: String, reason: TokenRefresher.Reason, until deadline: ContinuousClock.Instant) async throws {
         let refresher = self.refresher
         let started = ContinuousClock.now
+        holds.withLockedValue { $0[id, default: 0] += 1 }
+        defer {
+            holds.withLockedValue { holds in
+                holds[id] = (holds[id] ?? 1) > 1 ? (holds[id] ?? 1) - 1 : nil
+            }
+        }
         let found: Bool
         do {
             found = try await withinHold(until: deadline) { await refresher.refresh(stream: id, reason: reason) }

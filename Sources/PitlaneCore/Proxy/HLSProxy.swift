@@ -27,6 +27,8 @@ public final class HLSProxy: Sendable {
     let metrics: PitlaneMetrics
     /// When each stream's upstream last answered a playlist (for the playlist-age metric).
     let playlistAnswers = NIOLockedValueBox([String: Date]())
+    /// Requests held for a refresh right now, per stream (a feed waits for them rather than give up).
+    let holds = NIOLockedValueBox([String: Int]())
 
     public init(
         catalog: StreamCatalog, refresher: TokenRefresher, upstream: any UpstreamClient, signer: HandleSigner, clock: any WallClock,

@@ -23,8 +23,14 @@ public struct MasterIndex: Sendable, Equatable {
         /// member of a feed is found.
         public var bandwidth: Int?
         public var height: Int?
+        /// A rendition's LANGUAGE: commentary in German stays German on another member.
+        public var language: String?
 
-        public init(key: String, kind: EntryKind, upstream: URL, codecs: String? = nil, bandwidth: Int? = nil, height: Int? = nil) {
+        public init(
+            key: String, kind: EntryKind, upstream: URL, codecs: String? = nil, bandwidth: Int? = nil, height: Int? = nil,
+            language: String? = nil
+        ) {
+            self.language = language
             self.bandwidth = bandwidth
             self.height = height
             self.key = key
@@ -81,9 +87,11 @@ public struct MasterIndex: Sendable, Equatable {
         if let exact = entries.first(where: { $0.key == key }) { return exact }
         guard let like else { return entry(forKey: key) ?? entries.first { $0.key.first == key.first } }
         let sameKind = entries.filter { $0.kind == like.kind }
-        let distance: (Entry) -> (Int, Int) = { entry in
+        // Bounded values (MasterRewriter.bounded): the distances cannot overflow.
+        let distance: (Entry) -> (Int, Int, Int) = { entry in
+            let language = entry.language?.lowercased() == like.language?.lowercased() ? 0 : 1
             let height = abs((entry.height ?? 0) - (like.height ?? 0))
-            return (height, abs((entry.bandwidth ?? 0) - (like.bandwidth ?? Self.bandwidth(in: key) ?? 0)))
+            return (language, height, abs((entry.bandwidth ?? 0) - min(like.bandwidth ?? Self.bandwidth(in: key) ?? 0, 1 << 32)))
         }
         return sameKind.min { distance($0) < distance($1) } ?? entry(forKey: key)
     }

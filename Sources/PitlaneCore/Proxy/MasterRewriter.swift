@@ -153,8 +153,8 @@ public struct MasterRewriter: Sendable {
                 let codecs = kind == .rendition(type: "AUDIO") ? attributes["GROUP-ID"].flatMap { audioCodecs[$0] } : nil
                 walked.index.entries.append(
                     .init(
-                        key: key, kind: kind, upstream: upstream, codecs: codecs, bandwidth: attributes["BANDWIDTH"].flatMap { Int($0) },
-                        height: height(attributes["RESOLUTION"])))
+                        key: key, kind: kind, upstream: upstream, codecs: codecs, bandwidth: bounded(attributes["BANDWIDTH"]),
+                        height: height(attributes["RESOLUTION"]), language: attributes["LANGUAGE"]))
                 walked.keysByLine[position] = key
             case .uri(let uri):
                 guard let pending = pendingStreamInf else { continue }
@@ -166,7 +166,7 @@ public struct MasterRewriter: Sendable {
                 let key = uniqueKey(VariantKeyMaker.key(for: "EXT-X-STREAM-INF", attributes: pending.attributes))
                 walked.index.entries.append(
                     .init(
-                        key: key, kind: .variant, upstream: upstream, bandwidth: pending.attributes["BANDWIDTH"].flatMap { Int($0) },
+                        key: key, kind: .variant, upstream: upstream, bandwidth: bounded(pending.attributes["BANDWIDTH"]),
                         height: height(pending.attributes["RESOLUTION"])))
                 walked.keysByLine[position] = key
             default:
@@ -180,7 +180,13 @@ public struct MasterRewriter: Sendable {
 extension MasterRewriter {
     /// The height of a RESOLUTION (`1280x720` is 720).
     static func height(_ resolution: String?) -> Int? {
-        resolution.flatMap { $0.split(separator: "x").last }.flatMap { Int($0) }
+        bounded(resolution.flatMap { $0.split(separator: "x").last }.map(String.init))
+    }
+
+    /// A decimal-integer attribute as a number within 0…2^32 (what players use), else none: distances
+    /// between hostile values must not overflow.
+    static func bounded(_ text: String?) -> Int? {
+        text.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.flatMap { (0...(1 << 32)).contains($0) ? $0 : nil }
     }
 
     /// For each audio GROUP-ID, the audio codecs listed by the variants that use it (`mp4a.40.2`): what

@@ -1,7 +1,8 @@
 """Two fixture CDNs carrying one feed (issue 15): the same encoder's two-second segments, continuous for
 90 s (made once by ffmpeg), in a live window that moves with the wall clock. Both are in lockstep and
 date their segments alike; B numbers them 1000 higher, so Pitlane's own numbering shows. Each CDN can
-start answering 503 (`fail()`), answer again (`recover()`), or stop answering at all (`stop()`)."""
+start answering 503 (`fail()`), answer again (`recover()`), stop answering at all (`stop()`: connections are
+refused), or take connections and never answer them (`silence()`: the dead host a firewall drops)."""
 import subprocess
 import tempfile
 import time
@@ -36,6 +37,9 @@ def segments() -> list[Path]:
 class Handler(FixtureHandler):
     def do_GET(self):
         cdn = self.server.cdn
+        if cdn.silent:
+            time.sleep(30)
+            return
         if cdn.failing:
             return self.send(503, "cdn down")
         name = self.path.split("?")[0].strip("/")
@@ -54,6 +58,7 @@ class CDN:
         self.shift = shift
         self.started = started
         self.failing = False
+        self.silent = False
         self.server = serve(Handler)
         self.server.cdn = self
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/live.m3u8"
@@ -76,6 +81,9 @@ class CDN:
 
     def recover(self):
         self.failing = False
+
+    def silence(self):
+        self.silent = True
 
     def stop(self):
         """Stops answering at all: the port is closed, connections are refused."""

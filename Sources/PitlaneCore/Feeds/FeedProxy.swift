@@ -69,7 +69,19 @@ public final class FeedProxy: Sendable {
         for _ in 0..<attempts(members) {
             guard let member = await session.member(among: members) else { break }
             do {
-                let cut = try await memberPlaylist(member, key: key, session: session)
+                // A member that keeps the player waiting longer than a segment lasts, with another to ask.
+                let patience = members.count > 1 ? Duration.seconds(max(1, await session.targetDuration(key: key))) : nil
+                guard
+                    let cut = try await patiently(
+                        member, session: session, patience: patience,
+                        { [self] in
+                            try await memberPlaylist(member, key: key, session: session)
+                        })
+                else {
+                    _ = await session.failed(member, .playlist, reason: .playlistFailed, members: members)
+                    last = .failure(.unavailable("the feed's member did not answer in time"))
+                    continue
+                }
                 if let reason = await trouble(member, key: key, cut: cut, session: session, members: members) {
                     if await session.failed(member, .playlist, reason: reason, members: members, immediate: true) { continue }
                 } else {
@@ -168,25 +180,38 @@ public final class FeedProxy: Sendable {
         -> ProxyReply?
     {
         let proxy = self.proxy
-        // Only a switch made while waiting gives up on the member: an earlier switch (back to a better one)
-        // leaves the segments already listed from this member to it.
+        return try? await patiently(member, session: session, patience: patience) {
+            await proxy.resource(stream: member, token: token, ext: ext, range: range)
+        }
+    }
+
+    /// Runs `work` for a member of the feed, giving up (nil) when the member fails while the feed leaves it,
+    /// or when `patience` runs out before `work` ends and the member is not held for a token refresh (a
+    /// hold has its own bound). Only a switch made while waiting counts: segments listed from a member the
+    /// feed left earlier (back to a better one) are still its to answer.
+    func patiently<T: Sendable>(
+        _ member: String, session: FeedSession, patience: Duration?, _ work: @escaping @Sendable () async throws -> T
+    ) async throws -> T? {
+        let proxy = self.proxy
         let playing = await session.playing == member
-        return await withTaskGroup(of: ProxyReply?.self) { group in
-            group.addTask { await proxy.resource(stream: member, token: token, ext: ext, range: range) }
-            group.addTask {
+        do {
+            // Not a task group: it would wait for a request that ignores its cancellation (a connection
+            // attempt runs to its own timeout), and the player with it.
+            return try await racing(work) {
                 let deadline = patience.map { ContinuousClock.now + $0 }
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(100))
-                    if playing, await session.playing != member, await session.isFailing(member) { return nil }
-                    if let deadline, ContinuousClock.now >= deadline, !proxy.isHolding(member) { return nil }
+                    if playing, await session.playing != member, await session.isFailing(member) { break }
+                    if let deadline, ContinuousClock.now >= deadline, !proxy.isHolding(member) { break }
                 }
-                return nil
+                return GaveUp()
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+        } catch is GaveUp {
+            return nil
         }
     }
+
+    struct GaveUp: Error {}
 
     // MARK: Parts
 

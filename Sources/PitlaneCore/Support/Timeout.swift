@@ -11,6 +11,18 @@ public enum TimeoutError: Error, Sendable, Equatable {
 /// own, and its result is dropped. A task group would instead wait for its child, which is how a hold of
 /// 8 s once lasted as long as the source's 20 s run.
 public func withTimeout<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await racing(operation) {
+        try? await Task.sleep(for: limit)
+        return TimeoutError.timedOut
+    }
+}
+
+/// Runs `operation` until `giveUp` returns, and then throws the error `giveUp` returned, with the same
+/// guarantee as `withTimeout` (which is this with a timer): the caller is answered at once, whatever the
+/// operation does with its cancellation. `giveUp` is cancelled when the operation ends first.
+public func racing<T: Sendable>(
+    _ operation: @escaping @Sendable () async throws -> T, against giveUp: @escaping @Sendable () async -> any Error
+) async throws -> T {
     let race = FirstResult<T>()
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { continuation in
@@ -23,8 +35,8 @@ public func withTimeout<T: Sendable>(_ limit: Duration, _ operation: @escaping @
                 }
             }
             let timer = Task {
-                try? await Task.sleep(for: limit)
-                race.finish(.failure(TimeoutError.timedOut))
+                let error = await giveUp()
+                race.finish(.failure(error))
             }
             race.onFinish {
                 work.cancel()

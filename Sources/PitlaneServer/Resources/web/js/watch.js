@@ -184,7 +184,8 @@ async function recover(tile, step) {
     return;
   }
   const current = streamInfo(tile.stream);
-  const alternative = catalogue.find((stream) => stream.id !== tile.stream && current && stream.title === current.title && stream.health?.playable !== false);
+  // Another stream of the title (a feed is offered in the list, not here: it may be playing this one).
+  const alternative = catalogue.find((stream) => !stream.feed && stream.id !== tile.stream && current && stream.title === current.title && stream.health?.playable !== false);
   if (alternative && state.autoSwitch) {
     startStream(tile, alternative.id);
     persist();

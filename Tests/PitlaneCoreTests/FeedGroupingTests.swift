@@ -63,5 +63,15 @@ struct FeedGroupingTests {
         ])
         #expect(Set(feeds.map(\.id)).count == feeds.count)
         #expect(feeds.allSatisfy { $0.id.hasPrefix("feed-") })
+        // Told apart by what groups them, not by rank: the other order gives the same ids.
+        let reversed = FeedGrouping.feeds([
+            Self.record("b", source: "b", title: "Pit-lane"),
+            Self.record("c", source: "c", title: "Pit lane", feed: "Pit lane?"),
+            Self.record("a", source: "a", title: "Pit lane", feed: "Pit lane"),
+        ])
+        func ids(_ feeds: [Feed]) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: feeds.flatMap { feed in feed.members.map { ($0.descriptor.id, feed.id) } })
+        }
+        #expect(ids(reversed) == ids(feeds))
     }
 }

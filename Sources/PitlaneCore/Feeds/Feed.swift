@@ -29,12 +29,21 @@ public enum FeedGrouping {
             groups[key, default: []].append(record)
         }
         var used: Set<String> = []
+        func base(_ descriptor: StreamDescriptor) -> String {
+            let quality = descriptor.feed == nil ? normalisedQuality(descriptor.quality) : nil
+            return "feed-" + StreamID.slug(descriptor.feed ?? descriptor.title) + (quality.map { "-" + StreamID.slug($0) } ?? "")
+        }
+        // Feeds whose names make the same slug are told apart by a digest of what groups them, not by their
+        // order (which follows the ranking): a player's URL keeps naming the same feed.
+        let bases = order.compactMap { groups[$0]?.first.map { base($0.descriptor) } }
+        let shared = Dictionary(bases.map { ($0, 1) }, uniquingKeysWith: +).filter { $0.value > 1 }
         return order.compactMap { key in
             guard let members = groups[key], let first = members.first?.descriptor else { return nil }
             let explicit = first.feed != nil
             let title = first.feed ?? first.title
             let quality = explicit ? nil : normalisedQuality(first.quality)
-            var id = "feed-" + StreamID.slug(title) + (quality.map { "-" + StreamID.slug($0) } ?? "")
+            var id = base(first)
+            if shared[id] != nil { id += "-" + StreamID.shortDigest(key) }
             var suffix = 2
             let base = id
             while used.contains(id) {

@@ -18,7 +18,7 @@ struct HLSController<Context: RemoteAddressRequestContext & UserRequestContext>:
     @Sendable func master(_ request: Request, context: Context) async throws -> Response {
         let stream = try context.parameters.require("stream")
         let reply = FeedProxy.isFeed(stream) ? await feeds.master(feed: stream) : await proxy.master(stream: stream)
-        return watched(reply.response, stream: stream, request: request, context: context)
+        return watched(reply.response, stream: await counted(stream), request: request, context: context)
     }
 
     @Sendable func variant(_ request: Request, context: Context) async throws -> Response {
@@ -28,8 +28,13 @@ struct HLSController<Context: RemoteAddressRequestContext & UserRequestContext>:
         let reply =
             FeedProxy.isFeed(stream)
             ? await feeds.variant(feed: stream, key: key) : await proxy.variant(stream: stream, key: key, directives: directives)
-        let response = reply.response
-        return watched(response, stream: stream, request: request, context: context)
+        return watched(reply.response, stream: await counted(stream), request: request, context: context)
+    }
+
+    /// Whom a viewer watches: a feed's viewers count for the member it plays (`pitlane_stream_viewers`).
+    func counted(_ stream: String) async -> String {
+        guard FeedProxy.isFeed(stream) else { return stream }
+        return await feeds.session(stream)?.playing ?? stream
     }
 
     /// A playlist that was served renews its player's viewer lease (the player's address, the one a proxy in

@@ -194,6 +194,16 @@ final class FeedHarness: @unchecked Sendable {
         #expect(harness.upstream.requests.allSatisfy { $0.url.host != "c.example" })
     }
 
+    @Test func aKeyNoMemberKnowsIs404AndNoFailure() async throws {
+        let harness = await FeedHarness()
+        _ = await harness.playlist()
+        let reply = await harness.feeds.variant(feed: harness.feedID, key: "v123-madeup")
+        #expect(reply.status == 404)
+        let feed = try #require(await harness.feeds.session(harness.feedID))
+        #expect(await feed.health[harness.members[0]]?.playlistsFailed == 0)
+        #expect(await feed.switches.isEmpty)
+    }
+
     @Test func aPositionNoPlaylistHasIsReadSafely() async {
         let harness = await FeedHarness()
         let uri = harness.segmentURIs(await harness.playlist())[0]

@@ -82,6 +82,26 @@ import Testing
         #expect(await feed.switches.isEmpty)
     }
 
+    @Test func aFeedOnADeadMemberGoesBackToOneThatCameBackWithinTheHold() async {
+        let clock = ManualClock(TestSupport.start)
+        let feed = session(clock, switchAfter: 1, back: 120)
+        _ = await feed.member(among: ["a", "b"])
+        await feed.failed("a", .segment, reason: .segmentFailed, members: ["a", "b"])  // a blips
+        clock.advance(by: 10)
+        await feed.succeeded("a", .playlist)  // a's probes pass again
+        // b, never tried before, is dead: the feed goes back to a rather than stay.
+        #expect(await feed.failed("b", .segment, reason: .segmentFailed, members: ["a", "b"]))
+        #expect(await feed.playing == "a")
+    }
+
+    @Test func aPlaylistWithoutSegmentsIsAFrozenEdge() async {
+        let clock = ManualClock(TestSupport.start)
+        let feed = session(clock)
+        #expect(await feed.edgeStalled("a", key: "k", newest: nil, targetDuration: 2, ended: false) == false)
+        clock.advance(by: 6)
+        #expect(await feed.edgeStalled("a", key: "k", newest: nil, targetDuration: 2, ended: false))
+    }
+
     @Test func aFasterMemberRankedAboveThePlayingOneIsNoReasonToSwitch() async {
         let clock = ManualClock(TestSupport.start)
         let feed = session(clock, switchAfter: 1, back: 60)
@@ -131,8 +151,8 @@ import Testing
             MasterIndex.Entry(key: "v1-x", kind: .variant, upstream: URL(string: "https://a.example/1.m3u8")!, bandwidth: 1, height: 1)
         ])
         await feed.remember(index)
-        #expect(await feed.entry(for: "v1-x", in: index)?.key == "v1-x")
-        #expect(await feed.entry(for: "v9999-made-up", in: index) == nil)
+        #expect(await feed.knows("v1-x"))
+        #expect(await feed.knows("v9999-made-up") == false)
     }
 
     @Test func aFrozenEdgeIsStalledAfterThreeTargetDurations() async {

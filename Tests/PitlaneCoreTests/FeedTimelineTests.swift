@@ -213,6 +213,22 @@ import Testing
         #expect(timeline.segment(at: Int.min) == nil && timeline.segment(at: Int.max) == nil)
         _ = timeline.render(key: "k").serialized()
         #expect(MediaPlaylistWalker.references(in: try PlaylistParser.parse(huge)).count == 2)
+        // A thousand skips of 2^53 each: the count stops at 2^53 instead of passing Int.max.
+        let skips =
+            "#EXTM3U\n#EXT-X-TARGETDURATION:2\n" + String(repeating: "#EXT-X-SKIP:SKIPPED-SEGMENTS=9007199254740992\n", count: 1100)
+            + "#EXTINF:2,\n../s/a.ts\n"
+        let skipped = try PlaylistParser.parse(skips)
+        #expect(MemberPlaylist(skipped, member: "a").segments.map(\.memberMSN) == [Playlist.largestSequence])
+        #expect(MediaPlaylistWalker.references(in: skipped).map(\.msn) == [Playlist.largestSequence])
+    }
+
+    @Test func aStaleCopyFromACDNEdgeBehindTheOthersChangesNothing() {
+        var timeline = FeedTimeline()
+        timeline.merge(Self.member("a", first: 100, offset: 20), member: "a")
+        let before = timeline.render(key: "k")
+        // An edge 8 s behind: lower numbers and older dates. Not a restart: nothing repeats.
+        timeline.merge(Self.member("a", first: 96, offset: 12), member: "a")
+        #expect(timeline.render(key: "k") == before)
     }
 
     @Test func aMemberThatWasNotReadForLongerThanItsWindowContinuesAfterADiscontinuity() {

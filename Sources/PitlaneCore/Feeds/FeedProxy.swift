@@ -48,8 +48,16 @@ public final class FeedProxy: Sendable {
     public func master(feed id: String) async -> ProxyReply {
         guard let (members, session) = await resolve(id) else { return Self.noFeed(id) }
         var last = ProxyReply.failure(.unavailable("no member of feed \(id) answers"))
+        let proxy = self.proxy
         for member in await session.order(members) {
-            let reply = await proxy.master(stream: member)
+            if Task.isCancelled { break }
+            // The first load too: a member that does not answer within a few seconds is passed over.
+            let patience: Duration? = members.count > 1 ? Self.patience(6) : nil
+            guard let reply = try? await patiently(member, session: session, patience: patience, { await proxy.master(stream: member) })
+            else {
+                await session.failed(member, .playlist, reason: .playlistFailed, members: members, immediate: true)
+                continue
+            }
             if reply.status == 200 {
                 await session.succeeded(member, .playlist)
                 if let index = await proxy.memberIndex(stream: member) { await session.remember(index) }
@@ -64,13 +72,16 @@ public final class FeedProxy: Sendable {
     /// `/hls/{feed}/v/{key}.m3u8`: the feed's media playlist, from the playing member's nearest variant.
     public func variant(feed id: String, key: String) async -> ProxyReply {
         guard let (members, session) = await resolve(id) else { return Self.noFeed(id) }
+        guard await knows(key, members: members, session: session) else {
+            return .failure(ProxyFailure(status: 404, message: "feed \(id) has no variant \(key)"))
+        }
         _ = await session.switchBack(members: members)
         var last = ProxyReply.failure(.unavailable("no member of feed \(id) answers"))
         for _ in 0..<attempts(members) {
-            guard let member = await session.member(among: members) else { break }
+            guard !Task.isCancelled, let member = await session.member(among: members) else { break }
             do {
                 // A member that keeps the player waiting longer than a segment lasts, with another to ask.
-                let patience = members.count > 1 ? Duration.seconds(max(1, await session.targetDuration(key: key))) : nil
+                let patience = members.count > 1 ? Self.patience(await session.targetDuration(key: key)) : nil
                 guard
                     let cut = try await patiently(
                         member, session: session, patience: patience,
@@ -78,7 +89,8 @@ public final class FeedProxy: Sendable {
                             try await memberPlaylist(member, key: key, session: session)
                         })
                 else {
-                    _ = await session.failed(member, .playlist, reason: .playlistFailed, members: members)
+                    if Task.isCancelled { break }
+                    _ = await session.failed(member, .playlist, reason: .playlistFailed, members: members, immediate: true)
                     last = .failure(.unavailable("the feed's member did not answer in time"))
                     continue
                 }
@@ -87,14 +99,18 @@ public final class FeedProxy: Sendable {
                 } else {
                     await session.succeeded(member, .playlist)
                 }
-                guard let playlist = await session.merge(cut, member: member, key: key) else {
+                var merged = cut
+                // One member's ENDLIST does not end a feed that has others (the switch above was tried).
+                if members.count > 1 { merged.ended = false }
+                guard let playlist = await session.merge(merged, member: member, key: key) else {
                     return .failure(ProxyFailure(status: 503, message: "feed \(id) keeps as many media playlists as it may", retryAfter: 5))
                 }
+                // Another request switched the feed meanwhile: the playlist to give is the new member's.
+                if await session.playing != member { continue }
                 probe(await session.standby(members: members), key: key, session: session)
                 return .playlist(playlist)
-            } catch let failure as ProxyFailure where failure.status == 404 {
-                // No such variant: the player's mistake, not the member's failure.
-                return .failure(failure)
+            } catch is CancellationError {
+                break
             } catch {
                 last = proxy.memberFailure(error, stream: member, what: "feed \(id) variant \(key)")
                 await session.failed(member, .playlist, reason: .playlistFailed, members: members)
@@ -107,6 +123,7 @@ public final class FeedProxy: Sendable {
     /// `/hls/{feed}/s/{handle}.{ext}` (keys, init sections, parts of the member's master).
     public func resource(feed id: String, token: String, ext: String, range: String?) async -> ProxyReply {
         let position = FeedPosition(token)
+        if position.handle == MediaRewriter.gapToken { return await proxy.resource(stream: id, token: token, ext: ext, range: range) }
         let handle: ResourceHandle
         do {
             handle = try proxy.openHandle(position.handle)
@@ -115,7 +132,7 @@ public final class FeedProxy: Sendable {
         } catch {
             return .failure(ProxyFailure(status: 403, message: "invalid handle", code: "invalid_handle"))
         }
-        guard let (members, session) = await resolve(id), members.contains(handle.stream) else {
+        guard let (members, session) = await resolve(id), await Self.belongs(handle.stream, to: members, session: session) else {
             return .failure(ProxyFailure(status: 403, message: "invalid handle", code: "invalid_handle"))
         }
         guard handle.kind == .segment, let key = position.key, let msn = position.msn else {
@@ -124,6 +141,7 @@ public final class FeedProxy: Sendable {
         var current = (member: handle.stream, token: position.handle, ext: ext, range: range)
         var last = ProxyReply.failure(.unavailable("no member of feed \(id) has this segment"))
         for _ in 0..<attempts(members) {
+            if Task.isCancelled { break }
             // The segment that answers for this place now: another member's, once its own member failed.
             if await session.isFailing(current.member), let playing = await session.member(among: members), playing != current.member,
                 await session.answering(key: key, msn: msn)?.member == current.member
@@ -134,16 +152,21 @@ public final class FeedProxy: Sendable {
                 let replacement = FeedPosition.resource(of: answering)
             {
                 current = (answering.member, replacement.handle, replacement.ext, replacement.range)
+            } else if await session.isFailing(current.member), await session.playing != current.member {
+                // No other member can answer for this place (an init section or key in the way): the player
+                // retries, and the playlist moves on past it to the new member.
+                return .failure(.unavailable("the feed switched; this segment of the member it left cannot be replaced"))
             }
             // A member that left the feed's play, or that keeps a player waiting longer than a segment lasts
             // while another member could answer, is given up on.
-            let patience = members.count > 1 ? Duration.seconds(max(1, await session.targetDuration(key: key))) : nil
+            let patience = members.count > 1 ? Self.patience(await session.targetDuration(key: key)) : nil
             // (A member held for a token refresh is waited for: the hold has its own bound.)
             guard let reply = await attempt(current.member, current.token, current.ext, current.range, session: session, patience: patience)
             else {
+                if Task.isCancelled { break }
                 last = .failure(.unavailable("the feed's member did not answer in time"))
                 if await session.playing == current.member {
-                    await session.failed(current.member, .segment, reason: .segmentFailed, members: members)
+                    await session.failed(current.member, .segment, reason: .segmentFailed, members: members, immediate: true)
                 }
                 if await session.playing != current.member, let playing = await session.member(among: members) {
                     await substitute(playing, key: key, at: msn, session: session, members: members, feed: id)
@@ -220,6 +243,30 @@ public final class FeedProxy: Sendable {
     /// timeout, the patience), so the request is.
     func attempts(_ members: [String]) -> Int { members.count > 1 ? settings.switchAfter + 1 : 1 }
 
+    /// How long a member may keep a player waiting while another could answer: a target duration, within
+    /// 3–6 s (a cold CDN cache is no reason to switch; a player's buffer is no reason to wait longer).
+    static func patience(_ targetDuration: Int) -> Duration { .seconds(min(max(targetDuration, 3), 6)) }
+
+    /// A handle of a member, or of a stream the feed listed segments from (one that left the catalogue).
+    static func belongs(_ stream: String, to members: [String], session: FeedSession) async -> Bool {
+        if members.contains(stream) { return true }
+        return await session.lists(stream)
+    }
+
+    /// Whether `key` is the feed's: in the master its players were given, or in a member's (after a
+    /// restart of Pitlane, players poll the keys they were given before). Found in a member's, it is
+    /// remembered.
+    func knows(_ key: String, members: [String], session: FeedSession) async -> Bool {
+        if await session.knows(key) { return true }
+        for member in members {
+            if let index = await proxy.memberIndex(stream: member), index.entries.contains(where: { $0.key == key }) {
+                await session.remember(index)
+                return true
+            }
+        }
+        return false
+    }
+
     /// The feed's members, ranked, and its session.
     func resolve(_ id: String) async -> ([String], FeedSession)? {
         guard Self.isFeed(id), let members = await members(of: id) else { return nil }
@@ -276,6 +323,7 @@ public final class FeedProxy: Sendable {
                         await session.failed(member, .playlist, reason: reason, members: [])
                     } else if await segmentAnswers(cut) {
                         await session.succeeded(member, .playlist)
+                        await session.succeeded(member, .segment)
                     } else {
                         await session.failed(member, .segment, reason: .segmentFailed, members: [])
                     }
@@ -293,7 +341,9 @@ public final class FeedProxy: Sendable {
     /// A probe's check that the member's newest segment answers too (its first kilobyte): a member whose
     /// playlists come but whose segments fail is not healthy.
     func segmentAnswers(_ cut: MemberPlaylist) async -> Bool {
-        guard let newest = cut.segments.last, let resource = FeedPosition.resource(of: newest) else { return false }
+        // The one before the newest: the newest may not have reached the CDN's edge yet.
+        let answered = cut.segments.filter { !$0.isGap }.suffix(2)
+        guard let newest = answered.first, let resource = FeedPosition.resource(of: newest) else { return false }
         let reply = await proxy.resource(stream: newest.member, token: resource.handle, ext: resource.ext, range: "bytes=0-1023")
         if case .stream(let body) = reply.body { _ = try? await body.collect(upTo: 64 * 1024, within: .seconds(5)) }
         return reply.status == 200 || reply.status == 206

@@ -39,6 +39,9 @@ public struct FeedSegment: Sendable, Equatable {
         return nil
     }
 
+    /// An EXT-X-GAP segment: nothing to fetch (its placeholder answers 404).
+    var isGap: Bool { lines.contains { if case .tag(let tag) = $0 { tag.name == "EXT-X-GAP" } else { false } } }
+
     /// When it ends on the program's clock.
     var end: Date? { programDateTime.map { $0.addingTimeInterval(duration) } }
 }
@@ -49,6 +52,7 @@ public struct MemberPlaylist: Sendable, Equatable {
     public var targetDuration: Int
     public var version: Int?
     public var independentSegments: Bool
+    public var iFramesOnly = false
     public var ended: Bool
 
     /// Header and low-latency tags a feed writes itself or leaves out: a feed is plain HLS (whole segments,
@@ -57,6 +61,7 @@ public struct MemberPlaylist: Sendable, Equatable {
         "EXTM3U", "EXT-X-VERSION", "EXT-X-TARGETDURATION", "EXT-X-MEDIA-SEQUENCE", "EXT-X-DISCONTINUITY-SEQUENCE",
         "EXT-X-INDEPENDENT-SEGMENTS", "EXT-X-PLAYLIST-TYPE", "EXT-X-ENDLIST", "EXT-X-SERVER-CONTROL", "EXT-X-PART-INF", "EXT-X-PART",
         "EXT-X-PRELOAD-HINT", "EXT-X-RENDITION-REPORT", "EXT-X-SKIP", "EXT-X-START", "EXT-X-DEFINE", "EXT-X-ALLOW-CACHE",
+        "EXT-X-I-FRAMES-ONLY",
     ]
 
     /// Cuts a (rewritten) media playlist into segments. Parts of a segment still being written (LL-HLS) are
@@ -76,7 +81,7 @@ public struct MemberPlaylist: Sendable, Equatable {
                 switch tag.name {
                 case "EXT-X-SKIP":
                     // Never asked for by a feed; if an upstream sends it anyway, the numbering still holds.
-                    msn += Playlist.skipped(tag)
+                    msn = Playlist.skipping(tag, from: msn)
                 case "EXT-X-MAP": map = tag
                 case "EXT-X-KEY":
                     let method = tag.attributes["METHOD"] ?? "NONE"
@@ -111,7 +116,8 @@ public struct MemberPlaylist: Sendable, Equatable {
         }
         self.segments = segments
         let declared = playlist.targetDuration.flatMap { $0.isFinite ? Int(min(max($0, 1), 3600).rounded()) : nil }
-        self.targetDuration = declared ?? max(1, Int((segments.map(\.duration).max() ?? 6).rounded(.up)))
+        self.targetDuration = declared ?? min(3600, max(1, Int((segments.map(\.duration).max() ?? 6).rounded(.up))))
+        self.iFramesOnly = playlist.firstTagValue("EXT-X-I-FRAMES-ONLY") != nil
         self.version = playlist.firstTagValue("EXT-X-VERSION").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         self.independentSegments = playlist.firstTagValue("EXT-X-INDEPENDENT-SEGMENTS") != nil
         self.ended = playlist.hasEndList

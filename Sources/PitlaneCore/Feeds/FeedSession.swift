@@ -105,8 +105,16 @@ public actor FeedSession {
         if let playing, members.contains(playing) { return playing }
         let next = members.first { isHealthy($0) } ?? members.first
         if let next {
-            if playing != nil { note(from: playing, to: next, reason: .gone) }
-            playing = next
+            if let gone = playing {
+                note(from: gone, to: next, reason: .gone)
+                // Its listed segments are answered by the new member, as a failed member's are.
+                var record = health[gone] ?? MemberHealth()
+                record.lastFailure = clock.now()
+                record.lastReason = .gone
+                record.healthySince = nil
+                health[gone] = record
+            }
+            play(next)
         }
         return next
     }
@@ -159,10 +167,15 @@ public actor FeedSession {
         guard immediate || inRow >= settings.switchAfter else { return false }
         // Only to a member that has not failed within `switch_back_after`: with every member in trouble the
         // feed stays where it is rather than flapping between them.
-        guard let next = members.first(where: { $0 != member && isHealthy($0) }) else { return false }
+        // Else to one that has answered since it last failed (a feed must not stay on a dead member while
+        // one it left has come back).
+        guard
+            let next = members.first(where: { $0 != member && isHealthy($0) })
+                ?? members.first(where: { $0 != member && health[$0]?.healthySince != nil })
+        else { return false }
         note(from: member, to: next, reason: reason)
         left.insert(member)
-        playing = next
+        play(next)
         return true
     }
 
@@ -180,7 +193,7 @@ public actor FeedSession {
         guard let back else { return nil }
         note(from: playing, to: back, reason: .recovered)
         left.remove(back)
-        self.playing = back
+        play(back)
         return back
     }
 
@@ -208,7 +221,9 @@ public actor FeedSession {
     /// Notes the newest segment `member` lists for `key`; true when it has not changed for
     /// `stall_target_durations` target durations (a frozen live edge).
     public func edgeStalled(_ member: String, key: String, newest: Int?, targetDuration: Int, ended: Bool) -> Bool {
-        guard let newest, !ended else { return false }
+        guard !ended else { return false }
+        // A playlist without segments is an edge that does not move.
+        let newest = newest ?? -1
         let now = clock.now()
         var record = health[member] ?? MemberHealth()
         defer { health[member] = record }
@@ -267,12 +282,9 @@ public actor FeedSession {
     }
 
     /// How a member's master index is asked for the feed's `key`: the same key, else the nearest of its
-    /// kind to the variant the players were given under it. A key neither the master the players got nor
-    /// this member lists is no key of the feed (a made-up key must not make a media playlist).
+    /// kind to the variant the players were given under it (`FeedProxy` refuses keys no member knows).
     public func entry(for key: String, in index: MasterIndex) -> MasterIndex.Entry? {
-        guard variants[key] != nil || index.entries.contains(where: { $0.key == key }) || key == MasterIndex.singleVariantKey
-        else { return nil }
-        return index.entry(forKey: key, like: variants[key])
+        index.entry(forKey: key, like: variants[key])
     }
 
     // MARK: Health
@@ -282,7 +294,22 @@ public actor FeedSession {
         return clock.now().timeIntervalSince(failure) >= settings.switchBackAfter
     }
 
-    private func lastFailure(_ member: String) -> Date { health[member]?.lastFailure ?? .distantPast }
+    /// Makes `member` the one playing, its failures in a row forgotten (what it did as a standby does not
+    /// count towards leaving it again).
+    private func play(_ member: String) {
+        playing = member
+        health[member]?.segmentFailuresInRow = 0
+        health[member]?.playlistFailuresInRow = 0
+    }
+
+    /// Whether a listed segment of the feed came from `member` (a member that left the catalogue still
+    /// has its listed places answered).
+    public func lists(_ member: String) -> Bool {
+        timelines.values.contains { $0.segments.contains { $0.member == member } }
+    }
+
+    /// Whether `key` is a key of the master the players were given.
+    public func knows(_ key: String) -> Bool { variants[key] != nil || key == MasterIndex.singleVariantKey }
 
     private func note(from: String?, to: String, reason: FeedSwitch.Reason) {
         let change = FeedSwitch(at: clock.now(), from: from, to: to, reason: reason)

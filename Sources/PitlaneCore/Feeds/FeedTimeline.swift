@@ -16,6 +16,7 @@ public struct FeedTimeline: Sendable, Equatable {
     public private(set) var targetDuration = 1
     var version: Int?
     var independentSegments = false
+    var iFramesOnly = false
     var ended = false
     /// Segments the window keeps: the playing member's window length, within bounds.
     var windowLength = 6
@@ -49,9 +50,15 @@ public struct FeedTimeline: Sendable, Equatable {
             append(playlist.segments, discontinuityFirst: false)
             return true
         }
-        if last.member == member, let newest = playlist.segments.last,
-            newest.memberMSN >= last.memberMSN || last.memberMSN - newest.memberMSN <= windowLength
-        {
+        if last.member == member, let newest = playlist.segments.last, newest.memberMSN < last.memberMSN {
+            // Lower numbers: a packager that restarted, or a stale copy from a CDN edge behind the others.
+            // Dates tell them apart; without dates, only a drop beyond the window is a restart.
+            let stale =
+                if let newestEnd = newest.end, let lastEnd = last.end { newestEnd <= lastEnd } else {
+                    last.memberMSN - newest.memberMSN <= windowLength
+                }
+            if stale { return true }
+        } else if last.member == member {
             let fresh = playlist.segments.filter { $0.memberMSN > last.memberMSN }
             // A member that restarted its numbering, or one not read for longer than its window: what
             // follows is not the next segment, so it starts after a discontinuity.
@@ -90,7 +97,9 @@ public struct FeedTimeline: Sendable, Equatable {
         }
         // A segment of another member under the place's EXT-X-MAP or EXT-X-KEY would be read with the wrong
         // init section or key: such places are not answered by another member.
-        guard let chosen, chosen.map == nil, chosen.keys.isEmpty, listed.map == nil, listed.keys.isEmpty else { return nil }
+        guard let chosen, !chosen.isGap, chosen.map == nil, chosen.keys.isEmpty, listed.map == nil, listed.keys.isEmpty else {
+            return nil
+        }
         substitutes[msn] = chosen
         return chosen
     }
@@ -106,13 +115,17 @@ public struct FeedTimeline: Sendable, Equatable {
         guard !segments.isEmpty else { return nil }
         let moment = after?.end ?? replacing.first?.programDateTime
         if let moment, segments.allSatisfy({ $0.programDateTime != nil }) {
+            let window = segments.reduce(0) { $0 + $1.duration }
             if let index = segments.firstIndex(where: { ($0.end ?? moment) > moment.addingTimeInterval($0.duration / 2) }) {
+                // A clock far ahead of the old member's says nothing about it either: join at the edge.
+                if index == 0, let first = segments[0].programDateTime, first.timeIntervalSince(moment) > window {
+                    return segments.count - 1
+                }
                 return index
             }
             // Not there yet: wait for it, unless the new member's clock is so far behind that its dates say
             // nothing about the old one's (two encoders); then its live edge is the moment.
             let lag = moment.timeIntervalSince(segments.last?.end ?? moment)
-            let window = segments.reduce(0) { $0 + $1.duration }
             if replacing.isEmpty && lag <= max(window, 2 * (segments.last?.duration ?? 0)) { return nil }
             return segments.count - 1
         }
@@ -129,6 +142,7 @@ public struct FeedTimeline: Sendable, Equatable {
         targetDuration = max(targetDuration, playlist.targetDuration)
         if let version = playlist.version { self.version = max(self.version ?? 0, version) }
         independentSegments = playlist.independentSegments
+        iFramesOnly = playlist.iFramesOnly
         ended = playlist.ended
         windowLength = min(max(playlist.segments.count, 3), Self.maximumWindow)
     }
@@ -168,12 +182,14 @@ public struct FeedTimeline: Sendable, Equatable {
         lines.append(.tag(Tag(name: "EXT-X-MEDIA-SEQUENCE", value: String(firstMSN))))
         lines.append(.tag(Tag(name: "EXT-X-DISCONTINUITY-SEQUENCE", value: String(discontinuitySequence))))
         if independentSegments { lines.append(.tag(Tag(name: "EXT-X-INDEPENDENT-SEGMENTS", value: nil))) }
+        if iFramesOnly { lines.append(.tag(Tag(name: "EXT-X-I-FRAMES-ONLY", value: nil))) }
         var map: Tag?
         var keys: [Tag] = []
         for (position, segment) in segments.enumerated() {
             if segment.discontinuity { lines.append(.tag(Tag(name: "EXT-X-DISCONTINUITY", value: nil))) }
             if segment.keys != keys {
-                if segment.keys.isEmpty { lines.append(.tag(Tag(name: "EXT-X-KEY", value: "METHOD=NONE"))) }
+                // Cleared first, so no key format of the old set stays in effect.
+                if !keys.isEmpty { lines.append(.tag(Tag(name: "EXT-X-KEY", value: "METHOD=NONE"))) }
                 lines += segment.keys.map(PlaylistLine.tag)
                 keys = segment.keys
             }

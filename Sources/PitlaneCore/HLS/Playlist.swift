@@ -38,10 +38,12 @@ public struct Playlist: Sendable, Hashable {
     /// The largest media sequence number or skip count Pitlane takes as written.
     public static let largestSequence = 1 << 53
 
-    /// An `EXT-X-SKIP`'s SKIPPED-SEGMENTS, within the same bounds.
-    public static func skipped(_ tag: Tag) -> Int {
+    /// `msn` after an `EXT-X-SKIP`: its SKIPPED-SEGMENTS added, the sum never over `largestSequence` (a
+    /// playlist of a thousand skips must not count past `Int.max`).
+    public static func skipping(_ tag: Tag, from msn: Int) -> Int {
         let value = Int(tag.attributes["SKIPPED-SEGMENTS"] ?? "") ?? 0
-        return (0...largestSequence).contains(value) ? value : 0
+        guard (0...largestSequence).contains(value) else { return msn }
+        return min(msn + value, largestSequence)
     }
 
     public var hasEndList: Bool { firstTagValue("EXT-X-ENDLIST") != nil }

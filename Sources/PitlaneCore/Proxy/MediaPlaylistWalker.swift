@@ -39,7 +39,7 @@ public enum MediaPlaylistWalker {
                     }
                 case "EXT-X-SKIP":
                     // A delta update: the skipped segments still count (RFC 8216bis §4.4.5.2).
-                    msn += Playlist.skipped(tag)
+                    msn = Playlist.skipping(tag, from: msn)
                 case "EXT-X-MAP":
                     if let uri = tag.attributes["URI"] {
                         references.append(MediaReference(line: position, kind: .map, msn: msn, uri: uri, attribute: "URI"))

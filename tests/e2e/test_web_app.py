@@ -185,3 +185,41 @@ def test_a_phone_shows_one_tile_and_lists_the_others(pitlane_demo_ttl10):
         assert not console_errors(phone)
     finally:
         phone.quit()
+
+
+def test_adding_streams_grows_the_layout_and_a_watch_link_keeps_the_saved_view(pitlane_demo_ttl10, driver):
+    """Issue 16, defects 2, 3 and 6: "+ Add stream" grows the layout, never adds a stream twice or a fifth
+    tile; the keys work right after the picker; the Streams page's "Watch" never overwrites the saved view."""
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.select import Select
+
+    server = pitlane_demo_ttl10
+    driver.get(server.url + "watch")
+    driver.execute_script("localStorage.clear()")
+    driver.get(server.url + "watch")
+    picker = lambda: Select(driver.find_element(By.CSS_SELECTOR, "select[aria-label='Add a stream']"))
+    WebDriverWait(driver, 20).until(lambda d: len(picker().options) > 4)
+    for count, stream in enumerate(FEEDS[:3], start=1):
+        picker().select_by_value(stream)
+        WebDriverWait(driver, 5).until(lambda d: len(tiles(d)) == count)
+    assert driver.execute_script("return window.pitlane.layout()") == "1+2"
+    assert all(t["visible"] for t in tiles(driver)), "every tile added shows"
+    picker().select_by_value(FEEDS[0])
+    assert len(tiles(driver)) == 3, "a stream on screen is not added twice"
+    picker().select_by_value(FEEDS[3])
+    WebDriverWait(driver, 5).until(lambda d: len(tiles(d)) == 4)
+    assert driver.execute_script("return window.pitlane.layout()") == "2x2"
+    # The keys work straight after the picker: 3 gives the third tile the sound.
+    driver.find_element(By.TAG_NAME, "body").send_keys("3")
+    WebDriverWait(driver, 5).until(lambda d: tiles(d)[2]["focused"])
+    saved = driver.execute_script("return localStorage.getItem('pitlane.watch')")
+
+    driver.get(server.url + "streams")
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".card.stream a.button.primary"))
+    driver.find_element(By.CSS_SELECTOR, ".card.stream a.button.primary").click()
+    WebDriverWait(driver, 20).until(lambda d: len(tiles(d)) == 1)
+    assert "once=1" in driver.current_url
+    assert driver.execute_script("return localStorage.getItem('pitlane.watch')") == saved, "the saved multi-view is kept"
+    driver.get(server.url + "watch")
+    WebDriverWait(driver, 20).until(lambda d: len(tiles(d)) == 4)
+    assert not console_errors(driver)

@@ -15,6 +15,9 @@ export function load() {
     tiles: tiles.slice(0, 4),
     autoSwitch: saved.autoSwitch ?? false,
     volumes: saved.volumes || {},
+    // A view opened from another page's "Watch" (`once=1`) lives in its URL only: it never overwrites the
+    // saved multi-view.
+    once: params.get("once") === "1",
   };
 }
 
@@ -22,9 +25,9 @@ export function defaultLayout(count) {
   return count <= 1 ? "1" : count === 2 ? "2" : count === 3 ? "1+2" : "2x2";
 }
 
-export function save(state) {
-  localStorage.setItem(KEY, JSON.stringify(state));
-  const params = `?layout=${state.layout}&tiles=${state.tiles.map(encodeURIComponent).join(",")}`;
+export function save(state, once = false) {
+  if (!once) localStorage.setItem(KEY, JSON.stringify(state));
+  const params = `?layout=${state.layout}&tiles=${state.tiles.map(encodeURIComponent).join(",")}${once ? "&once=1" : ""}`;
   history.replaceState(null, "", `/watch${params}`);
 }
 

@@ -25,7 +25,7 @@ function card(stream) {
        `checked ${formatTime(health.checkedAt)}`].filter(Boolean).join(" · ")) : null,
     el("div", { class: "muted" }, `${expires} · refreshed ${refresh.count ?? 0}×`, refresh.lastError ? ` · ${refresh.lastError}` : ""),
     el("div", { class: "actions" },
-      el("a", { class: "button primary", href: `/watch?layout=1&tiles=${encodeURIComponent(stream.id)}` }, "Watch"),
+      el("a", { class: "button primary", href: `/watch?layout=1&tiles=${encodeURIComponent(stream.id)}&once=1` }, "Watch"),
       el("button", { onclick: (event) => { addToMultiView(stream.id); event.target.textContent = "Added ✓"; } }, "Add to multi-view"),
       el("button", { title: "A link for VLC, mpv or Kodi", onclick: async (event) => copyText(await playerURL(`/hls/${encodeURIComponent(stream.id)}/master.m3u8`), event.target) }, "Copy link")));
 }
@@ -44,7 +44,7 @@ function feedCard(feed) {
     feed.switches.length ? el("div", { class: "muted" },
       `switched ${feed.switches.length}× · last ${formatTime(feed.switches[0].at)} (${feed.switches[0].reason.replaceAll("_", " ")})`) : null,
     el("div", { class: "actions" },
-      el("a", { class: "button primary", href: `/watch?layout=1&tiles=${encodeURIComponent(feed.id)}` }, "Watch"),
+      el("a", { class: "button primary", href: `/watch?layout=1&tiles=${encodeURIComponent(feed.id)}&once=1` }, "Watch"),
       el("button", { onclick: (event) => { addToMultiView(feed.id); event.target.textContent = "Added ✓"; } }, "Add to multi-view"),
       el("button", { title: "A link for VLC, mpv or Kodi: it fails over between the feed's streams", onclick: async (event) => copyText(await playerURL(`/hls/${encodeURIComponent(feed.id)}/master.m3u8`), event.target) }, "Copy link")));
 }

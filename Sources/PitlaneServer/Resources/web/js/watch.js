@@ -3,7 +3,7 @@
 // or a layout change never re-creates (or reloads) a player.
 import { api, el, navigation } from "./common.js";
 import { hlsReady, Player } from "./player.js";
-import { LAYOUTS, load, save } from "./state.js";
+import { defaultLayout, LAYOUTS, load, save } from "./state.js";
 
 const main = document.getElementById("main");
 document.body.prepend(navigation("/watch"));
@@ -20,21 +20,45 @@ const grid = el("div", { class: "grid", id: "grid", role: "region", "aria-label"
 const phoneList = el("nav", { class: "phone-list", "aria-label": "Other tiles" });
 const layoutButtons = Object.keys(LAYOUTS).map((name) =>
   el("button", { "data-layout": name, "aria-pressed": "false", title: `Layout ${name}`, onclick: () => setLayout(name) }, name.replace("x", "×")));
-const addSelect = el("select", { "aria-label": "Add a stream", onchange: (event) => { if (event.target.value) addTile(event.target.value); event.target.value = ""; } });
+const addSelect = el("select", { "aria-label": "Add a stream", onchange: (event) => {
+  const id = event.target.value;
+  event.target.value = "";
+  event.target.blur();  // the keys work again at once
+  if (id) addFromPicker(id);
+} });
+const toolbarStatus = el("span", { class: "muted", role: "status" });
 const autoSwitch = el("input", { type: "checkbox", id: "auto-switch", onchange: (event) => { state.autoSwitch = event.target.checked; persist(); } });
 autoSwitch.checked = state.autoSwitch;
 
 main.replaceChildren(
   el("div", { class: "toolbar" },
     el("div", { class: "layouts", role: "group", "aria-label": "Layout" }, layoutButtons),
-    addSelect,
+    addSelect, toolbarStatus,
     el("label", { class: "muted" }, autoSwitch, " switch to the next-best stream when one fails"),
     el("span", { class: "keys" }, el("kbd", {}, "Space"), " play/pause · ", el("kbd", {}, "1–4"), " audio · ", el("kbd", {}, "M"), " mute · ",
       el("kbd", {}, "F"), " fullscreen · ", el("kbd", {}, "L"), " live · ", el("kbd", {}, "S"), " sync · ", el("kbd", {}, "["), el("kbd", {}, "]"), " nudge")),
   grid, phoneList);
 
 function persist() {
-  save({ layout: state.layout, tiles: tiles.map((tile) => tile.stream), autoSwitch: state.autoSwitch, volumes: state.volumes });
+  save({ layout: state.layout, tiles: tiles.map((tile) => tile.stream), autoSwitch: state.autoSwitch, volumes: state.volumes }, saved.once);
+}
+
+/// "+ Add stream": a stream already on screen is focused, not added twice; the layout grows to show every
+/// tile (as the Streams page's "Add to multi-view" does); a fifth is refused with a word, never swapped in.
+function addFromPicker(id) {
+  const existing = tiles.find((tile) => tile.stream === id);
+  if (existing) {
+    focusTile(existing.key);
+    toolbarStatus.textContent = "Already on screen.";
+    return;
+  }
+  if (tiles.length >= 4) {
+    toolbarStatus.textContent = "Four tiles at most: remove one to add another.";
+    return;
+  }
+  toolbarStatus.textContent = "";
+  addTile(id);
+  if (tiles.length > capacity()) setLayout(defaultLayout(tiles.length));
 }
 
 function streamInfo(id) {
@@ -103,14 +127,14 @@ function addTile(streamID) {
   const notice = el("div", { class: "notice", role: "status" });
   const message = el("div", { class: "message", role: "alert" });
   const focusButton = el("button", { class: "focus", title: "Listen to this tile", onclick: () => focusTile(key) }, "♪ off");
-  const volume = el("input", { type: "range", min: "0", max: "1", step: "0.05", "aria-label": "Volume", oninput: (event) => {
+  const volume = el("input", { type: "range", min: "0", max: "1", step: "0.05", "aria-label": "Volume", onchange: (event) => event.target.blur(), oninput: (event) => {
     const tile = tiles.find((t) => t.key === key);
     state.volumes[tile.stream] = Number(event.target.value);
     applyAudio();
     persist();
   } });
   const mainButton = el("button", { class: "swap", title: "Move to the main position", onclick: () => swapToMain(key) }, "⤢ Main");
-  const select = el("select", { "aria-label": "Change stream", onchange: (event) => changeStream(key, event.target.value) });
+  const select = el("select", { "aria-label": "Change stream", onchange: (event) => { event.target.blur(); changeStream(key, event.target.value); } });
   const remove = el("button", { class: "remove", title: "Remove this tile", onclick: () => removeTile(key) }, "✕");
   const element = el("div", { class: "tile", "data-tile": key, onclick: (event) => { if (event.target === video) focusTile(key); } },
     video, el("div", { class: "overlay" }, name, engine, latency, via), notice, message,
@@ -147,6 +171,7 @@ function swapToMain(key) {
   const index = tiles.findIndex((tile) => tile.key === key);
   if (index <= 0) return;
   [tiles[0], tiles[index]] = [tiles[index], tiles[0]];
+  focusedKey = key;  // the sound goes with the picture to the main position
   arrange();
 }
 
@@ -156,6 +181,8 @@ function removeTile(key) {
   tiles[index].player.destroy();
   tiles[index].element.remove();
   tiles.splice(index, 1);
+  // No hole: a layout with room for more tiles than remain shrinks to fit them.
+  if (tiles.length && tiles.length < capacity()) state.layout = defaultLayout(tiles.length);
   arrange();
 }
 
@@ -202,6 +229,8 @@ function focused() {
 
 document.addEventListener("keydown", (event) => {
   if (event.target.closest("input, select, textarea") || event.metaKey || event.ctrlKey || event.altKey) return;
+  // Space or Enter on a focused button presses it; it does not pause every tile.
+  if ((event.key === " " || event.key === "Enter") && event.target.closest("button, a")) return;
   const tile = focused();
   switch (event.key) {
     case " ": {

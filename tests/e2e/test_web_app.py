@@ -212,6 +212,17 @@ def test_adding_streams_grows_the_layout_and_a_watch_link_keeps_the_saved_view(p
     # The keys work straight after the picker: 3 gives the third tile the sound.
     driver.find_element(By.TAG_NAME, "body").send_keys("3")
     WebDriverWait(driver, 5).until(lambda d: tiles(d)[2]["focused"])
+    # "⤢ Main" takes the sound along; Space on a focused button presses it and pauses nothing.
+    fourth = tiles(driver)[3]["tile"]
+    main_button = driver.find_element(By.CSS_SELECTOR, f".tile[data-tile='{fourth}'] button.swap")
+    driver.execute_script("arguments[0].focus()", main_button)
+    main_button.send_keys(" ")
+    WebDriverWait(driver, 5).until(lambda d: tiles(d)[0]["tile"] == fourth and tiles(d)[0]["focused"])
+    assert not any(t["paused"] for t in tiles(driver))
+    # Removing a tile shrinks the layout: no hole.
+    driver.execute_script("document.querySelectorAll('.tile button.remove')[3].click()")
+    WebDriverWait(driver, 5).until(lambda d: len(tiles(d)) == 3)
+    assert driver.execute_script("return window.pitlane.layout()") == "1+2"
     saved = driver.execute_script("return localStorage.getItem('pitlane.watch')")
 
     driver.get(server.url + "streams")
@@ -221,5 +232,5 @@ def test_adding_streams_grows_the_layout_and_a_watch_link_keeps_the_saved_view(p
     assert "once=1" in driver.current_url
     assert driver.execute_script("return localStorage.getItem('pitlane.watch')") == saved, "the saved multi-view is kept"
     driver.get(server.url + "watch")
-    WebDriverWait(driver, 20).until(lambda d: len(tiles(d)) == 4)
+    WebDriverWait(driver, 20).until(lambda d: len(tiles(d)) == 3)
     assert not console_errors(driver)

@@ -81,7 +81,7 @@ public final class FeedProxy: Sendable {
             guard !Task.isCancelled, let member = await session.member(among: members) else { break }
             do {
                 // A member that keeps the player waiting longer than a segment lasts, with another to ask.
-                let patience = members.count > 1 ? Self.patience(await session.targetDuration(key: key)) : nil
+                let patience = await patience(key: key, members: members, session: session)
                 guard
                     let cut = try await patiently(
                         member, session: session, patience: patience,
@@ -128,12 +128,12 @@ public final class FeedProxy: Sendable {
         do {
             handle = try proxy.openHandle(position.handle)
         } catch .expired {
-            return .failure(ProxyFailure(status: 410, message: "expired handle: reload the playlist", code: "expired_handle"))
+            return .failure(.expiredHandle)
         } catch {
-            return .failure(ProxyFailure(status: 403, message: "invalid handle", code: "invalid_handle"))
+            return .failure(.invalidHandle)
         }
         guard let (members, session) = await resolve(id), await Self.belongs(handle.stream, to: members, session: session) else {
-            return .failure(ProxyFailure(status: 403, message: "invalid handle", code: "invalid_handle"))
+            return .failure(.invalidHandle)
         }
         guard handle.kind == .segment, let key = position.key, let msn = position.msn else {
             return await proxy.resource(stream: handle.stream, token: position.handle, ext: ext, range: range)
@@ -159,7 +159,7 @@ public final class FeedProxy: Sendable {
             }
             // A member that left the feed's play, or that keeps a player waiting longer than a segment lasts
             // while another member could answer, is given up on.
-            let patience = members.count > 1 ? Self.patience(await session.targetDuration(key: key)) : nil
+            let patience = await patience(key: key, members: members, session: session)
             // (A member held for a token refresh is waited for: the hold has its own bound.)
             guard let reply = await attempt(current.member, current.token, current.ext, current.range, session: session, patience: patience)
             else {
@@ -246,6 +246,12 @@ public final class FeedProxy: Sendable {
     /// How long a member may keep a player waiting while another could answer: a target duration, within
     /// 3–6 s (a cold CDN cache is no reason to switch; a player's buffer is no reason to wait longer).
     static func patience(_ targetDuration: Int) -> Duration { .seconds(min(max(targetDuration, 3), 6)) }
+
+    /// The patience for a media playlist of the feed and its segments; none for a feed of one (there is
+    /// no one else to ask).
+    func patience(key: String, members: [String], session: FeedSession) async -> Duration? {
+        members.count > 1 ? Self.patience(await session.targetDuration(key: key)) : nil
+    }
 
     /// A handle of a member, or of a stream the feed listed segments from (one that left the catalogue).
     static func belongs(_ stream: String, to members: [String], session: FeedSession) async -> Bool {

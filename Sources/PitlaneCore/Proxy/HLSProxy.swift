@@ -122,10 +122,10 @@ public final class HLSProxy: Sendable {
             handle = try signer.verify(token, stream: id)
         } catch .expired {
             // A player that paused for hours: the playlist it reloads carries fresh handles.
-            return .failure(ProxyFailure(status: 410, message: "expired handle: reload the playlist", code: "expired_handle"))
+            return .failure(.expiredHandle)
         } catch {
             logger.notice("refused handle", metadata: ["stream": "\(id)", "reason": "\(error)"])
-            return .failure(ProxyFailure(status: 403, message: "invalid handle", code: "invalid_handle"))
+            return .failure(.invalidHandle)
         }
         if handle.kind == .asset || handle.kind == .assetList { return await interstitial(handle) }
         do {

@@ -27,6 +27,12 @@ public struct ProxyFailure: Error, Sendable, Equatable {
             code: "token_rejected")
     }
 
+    /// A handle past its lifetime: the player reloads the playlist and gets fresh ones.
+    static let expiredHandle = ProxyFailure(status: 410, message: "expired handle: reload the playlist", code: "expired_handle")
+
+    /// A handle Pitlane did not seal, or sealed for another stream or feed: refused without an upstream request.
+    static let invalidHandle = ProxyFailure(status: 403, message: "invalid handle", code: "invalid_handle")
+
     static func unknownStream(_ id: String) -> ProxyFailure {
         ProxyFailure(status: 404, message: "no stream \(id)", code: "no_stream")
     }

@@ -1,6 +1,7 @@
 """Headless Chromium (Debian's chromium + chromium-driver) driven by Selenium, for the web app's tests."""
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,23 @@ def console_errors(driver):
 
 
 needs_chromium = pytest.mark.skipif(not chromium_available(), reason="chromium and chromedriver are not installed (.ci/run installs them)")
+
+
+# The watch page exposes what every tile does as window.pitlane.tiles().
+def tiles(driver):
+    return driver.execute_script("return window.pitlane ? window.pitlane.tiles() : []")
+
+
+def wait_until_playing(driver, count, timeout=60):
+    """`count` tiles, every one on screen playing (a tile off screen is paused and loads nothing)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout, poll_frequency=0.5).until(
+        lambda d: len(tiles(d)) == count and all(t["currentTime"] > 0.5 and not t["paused"] for t in tiles(d) if t.get("visible", True)))
+
+
+def advance(driver, seconds):
+    """currentTime of every tile after `seconds` of wall time, minus before."""
+    before = {t["tile"]: t["currentTime"] for t in tiles(driver)}
+    time.sleep(seconds)
+    return {t["tile"]: t["currentTime"] - before[t["tile"]] for t in tiles(driver)}

@@ -89,3 +89,29 @@ def pitlane_demo_ttl10():
         if out:
             Path(out).mkdir(parents=True, exist_ok=True)
             (Path(out) / "pitlane-e2e.log").write_text(server.logs())
+
+
+@pytest.fixture
+def failing_world():
+    """Pitlane with two sources of the same title on a live origin whose primary can be made to fail."""
+    from live_origin import start
+
+    origin = start()
+    base = f"http://127.0.0.1:{origin.server_address[1]}"
+    server = Pitlane(f"""log_level: info
+demo: {{enabled: false}}
+schedule: {{refresh: false}}
+sources:
+  - {{id: primary, kind: static, allow_private: true, streams: [{{url: "{base}/primary/live.m3u8", title: Race, key: race}}]}}
+  - {{id: backup, kind: static, allow_private: true, streams: [{{url: "{base}/backup/live.m3u8", title: Race, key: race}}]}}
+""")
+
+    def control(action):
+        urllib.request.urlopen(urllib.request.Request(f"{base}/control/{action}", method="POST"), timeout=5).read()
+
+    server.control = control
+    try:
+        yield server
+    finally:
+        server.stop()
+        origin.shutdown()

@@ -15,6 +15,8 @@ export function load() {
     tiles: tiles.slice(0, 4),
     autoSwitch: saved.autoSwitch ?? false,
     volumes: saved.volumes || {},
+    // The sound: the focused tile's stream, the streams heard (one, or a mix), and the mute.
+    audio: { focus: saved.audio?.focus ?? null, audible: Array.isArray(saved.audio?.audible) ? saved.audio.audible : null, muted: saved.audio?.muted === true },
     // A view opened from another page's "Watch" (`once=1`) lives in its URL only: it never overwrites the
     // saved multi-view.
     once: params.get("once") === "1",

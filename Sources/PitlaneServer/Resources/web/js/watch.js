@@ -198,9 +198,7 @@ function changeStream(tile, streamID) {
   startStream(tile, streamID);
   tile.audible = wasAudible;
   tile.closeMenu();
-  applyAudio();
-  persist();
-  arrange();  // the phone list names the new stream
+  arrange();  // the sound, the saved view and the phone list follow the new stream
 }
 
 /// Main (or a tap in the phone list): the tile takes the main position, and the sound with it.
